@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from accounts.views import TokenView
+from forecasts import views as fviews
+from questions.views import QuestionViewSet
+
+router = SimpleRouter(trailing_slash=True)
+router.register("questions", QuestionViewSet, basename="question")
+
+api_v1 = [
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("questions/<int:pk>/forecasts/", fviews.QuestionForecastsView.as_view(), name="question-forecasts"),
+    path("questions/<int:pk>/withdraw/", fviews.WithdrawView.as_view(), name="question-withdraw"),
+    path("questions/<int:pk>/scores/", fviews.QuestionScoresView.as_view(), name="question-scores"),
+    path("me/forecasts/", fviews.MyForecastsView.as_view(), name="me-forecasts"),
+    path("me/scores/", fviews.MyScoresView.as_view(), name="me-scores"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

@@ -1,0 +1,68 @@
+"""Reads of forecasts, crowd history and scores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from django.db.models import QuerySet
+
+from questions.models import Question
+
+from .models import CrowdPoint, Forecast, Score
+from .scoring import ForecastSet, QuestionSpec
+
+
+def forecasts_for_user(*, user: Any) -> QuerySet[Forecast]:
+    return Forecast.objects.filter(user=user).select_related("question").order_by("-created_at", "-id")
+
+
+def forecast_set_for_question(*, question: Question, n_options: int) -> ForecastSet:
+    """All forecasts of a question as arrays, in one query."""
+    rows = list(
+        Forecast.objects.filter(question=question).values_list("user_id", "created_at", "kind", "probabilities")
+    )
+    return forecast_set_from_rows(rows, n_options)
+
+
+def forecast_set_from_rows(rows: list[tuple], n_options: int) -> ForecastSet:
+    n = len(rows)
+    users = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    times = np.fromiter((r[1].timestamp() for r in rows), dtype=np.float64, count=n)
+    withdrawn = np.fromiter((r[2] == Forecast.Kind.WITHDRAWAL for r in rows), dtype=bool, count=n)
+    probs = np.full((n, n_options), np.nan)
+    for i, r in enumerate(rows):
+        if r[3] is not None:
+            probs[i] = r[3]
+    return ForecastSet(user=users, time=times, probs=probs, withdrawn=withdrawn)
+
+
+def question_spec(*, question: Question, n_options: int, outcome: int) -> QuestionSpec:
+    return QuestionSpec(
+        n_options=n_options,
+        ordered=question.ordered,
+        open_time=question.open_time.timestamp(),
+        close_time=question.close_time.timestamp(),
+        known_at=question.known_at.timestamp() if question.known_at else None,
+        outcome=outcome,
+        mode=question.scoring_mode,
+    )
+
+
+def crowd_visible(*, question: Question, user: Any, now) -> bool:
+    """Admins always see the crowd; others from the reveal time (default: the open time)."""
+    if user is not None and getattr(user, "is_staff", False):
+        return True
+    return now >= question.reveal_time
+
+
+def crowd_history(*, question: Question, method: str = "median") -> QuerySet[CrowdPoint]:
+    return CrowdPoint.objects.filter(question=question, method=method).order_by("time")
+
+
+def scores_for_question(*, question: Question) -> QuerySet[Score]:
+    return Score.objects.filter(question=question).select_related("user").order_by("crowd_method", "relative_brier", "user_id")
+
+
+def scores_for_user(*, user: Any) -> QuerySet[Score]:
+    return Score.objects.filter(user=user).select_related("question").order_by("-resolved_at", "question_id")

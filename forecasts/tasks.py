@@ -1,0 +1,37 @@
+"""Celery tasks: thin wrappers that take ids and call services. Every task is idempotent, so a
+redelivery after a crash (acks_late) or a duplicate enqueue changes nothing."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import DatabaseError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+
+from . import services
+
+RETRYABLE = (DatabaseError, OperationalError, BrokerError)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=RETRYABLE,
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=8,
+)
+def question_score(self, question_id: int) -> int:
+    """Score a resolved question (or clear the scores of one that no longer is)."""
+    return services.question_scores_write(question_id=question_id)
+
+
+@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=120, max_retries=8)
+def question_unscore(self, question_id: int) -> int:
+    """Annulment and un-resolution: the same job, which deletes scores of an unresolved question."""
+    return services.question_scores_write(question_id=question_id)
+
+
+@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=1, retry_backoff_max=60, max_retries=8)
+def crowd_update(self, question_id: int) -> int:
+    """Recompute a question's crowd history after a forecast or a withdrawal."""
+    return services.question_crowd_write(question_id=question_id)

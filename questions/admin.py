@@ -1,0 +1,110 @@
+"""Admin for series, questions and options. Resolution actions go through the same services
+(and so the same audit trail and scoring jobs) as the API."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+
+from config.exceptions import DomainError
+
+from . import services
+from .models import Option, Question, ResolutionEvent, Series
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ("slug", "title", "scoring_mode")
+    prepopulated_fields = {"slug": ("title",)}
+
+
+class OptionInline(admin.TabularInline):
+    model = Option
+    extra = 0
+    fields = ("position", "label")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Options of a question with forecasts are part of the forecasts' meaning.
+        return obj is None or not obj.forecasts.exists()
+
+
+class ResolutionEventInline(admin.TabularInline):
+    model = ResolutionEvent
+    extra = 0
+    can_delete = False
+    fields = ("version", "action", "at", "by", "from_state", "from_outcome", "to_state", "to_outcome", "known_at", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.ChoiceField(help_text="The true outcome, or 'annulled'.")
+    known_at = forms.DateTimeField(required=False, help_text="When the answer became public (early close), UTC.")
+    note = forms.CharField(widget=forms.Textarea, required=False)
+
+    def __init__(self, *args, question: Question, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(o.label, o.label) for o in question.options.all()] + [("annulled", "Annulled")]
+        self.fields["resolution"].choices = choices
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "series", "type", "state", "close_time", "published_at")
+    list_filter = ("state", "type", "series")
+    search_fields = ("title", "slug")
+    inlines = [OptionInline, ResolutionEventInline]
+    readonly_fields = ("state", "resolved_option", "resolved_at", "resolution_version", "scored_version", "created_at")
+    actions = ["annul_selected", "unresolve_selected"]
+    change_form_template = "admin/questions/question/change_form.html"
+
+    def get_urls(self):
+        custom = [
+            path("<int:pk>/resolve/", self.admin_site.admin_view(self.resolve_view), name="questions_question_resolve"),
+        ]
+        return custom + super().get_urls()
+
+    def resolve_view(self, request, pk: int):
+        question = Question.objects.get(pk=pk)
+        if not request.user.has_perm("questions.change_question"):
+            messages.error(request, "You may not resolve questions.")
+            return redirect(reverse("admin:questions_question_change", args=[pk]))
+        form = ResolveForm(request.POST or None, question=question)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.question_resolve(
+                    question=question,
+                    outcome=form.cleaned_data["resolution"],
+                    known_at=form.cleaned_data["known_at"],
+                    note=form.cleaned_data["note"],
+                    by=request.user,
+                )
+            except DomainError as e:
+                form.add_error(None, f"{e.field or 'resolution'}: {e.message}")
+            else:
+                messages.success(request, f"Resolved as {form.cleaned_data['resolution']}; scoring is queued.")
+                return redirect(reverse("admin:questions_question_change", args=[pk]))
+        context = {**self.admin_site.each_context(request), "form": form, "question": question, "opts": self.model._meta, "title": f"Resolve: {question.title}"}
+        return render(request, "admin/questions/question/resolve.html", context)
+
+    @admin.action(description="Annul selected questions", permissions=["change"])
+    def annul_selected(self, request, queryset):
+        self._apply(request, queryset, services.question_annul, "annulled")
+
+    @admin.action(description="Un-resolve selected questions", permissions=["change"])
+    def unresolve_selected(self, request, queryset):
+        self._apply(request, queryset, services.question_unresolve, "un-resolved")
+
+    def _apply(self, request, queryset, fn, verb: str) -> None:
+        done = 0
+        for question in queryset:
+            try:
+                fn(question=question, by=request.user, note=f"{verb} in the admin")
+                done += 1
+            except DomainError as e:
+                self.message_user(request, f"{question}: {e.message}", messages.WARNING)
+        self.message_user(request, f"{done} question(s) {verb}.")

@@ -1,0 +1,275 @@
+"""State changes of questions. Each function opens its own transaction, locks the question row
+first (the same order as forecast submission, so neither can overtake the other), records an
+audit event, and enqueues follow-up work only once the transaction has committed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from config.exceptions import Conflict, DomainError, ValidationFailed
+
+from .models import Article, Option, Question, ResolutionEvent, ScoringMode, Series
+
+BINARY_OPTIONS = ("yes", "no")
+
+
+def _enqueue_scoring(question_id: int) -> None:
+    # Imported here: questions must not depend on forecasts at import time (data flows one way).
+    from forecasts.tasks import question_score
+
+    question_score.delay(question_id)
+
+
+def _enqueue_unscore(question_id: int) -> None:
+    from forecasts.tasks import question_unscore
+
+    question_unscore.delay(question_id)
+
+
+def series_create(*, slug: str, title: str, description: str = "", scoring_mode: str = ScoringMode.CONTINUOUS) -> Series:
+    if scoring_mode not in ScoringMode.values:
+        raise DomainError(f"must be one of {', '.join(ScoringMode.values)}", field="scoring_mode")
+    series, _ = Series.objects.get_or_create(
+        slug=slug, defaults={"title": title, "description": description, "scoring_mode": scoring_mode}
+    )
+    return series
+
+
+def question_validate(
+    *,
+    type: str,
+    title: str,
+    open_time: datetime | None,
+    close_time: datetime | None,
+    options: Sequence[str] | None = None,
+    ordered: bool = False,
+    known_at: datetime | None = None,
+    crowd_reveal_time: datetime | None = None,
+    scoring_mode: str | None = None,
+) -> list[str]:
+    """Check the fields of a new question; returns the option labels in order.
+
+    Raises ValidationFailed naming every field at fault."""
+    errors: dict[str, list[str]] = {}
+    labels: list[str] = []
+    if type not in Question.Type.values:
+        errors["type"] = ["must be 'binary' or 'multiple_choice'"]
+    elif type == Question.Type.BINARY:
+        if options not in (None, [], list(BINARY_OPTIONS), tuple(BINARY_OPTIONS)):
+            errors["options"] = ["a binary question has no options (they are 'yes' and 'no')"]
+        if ordered:
+            errors["ordered"] = ["only multiple-choice questions can be ordered"]
+        labels = list(BINARY_OPTIONS)
+    else:
+        labels = [str(o).strip() for o in (options or [])]
+        if len(labels) < 2:
+            errors["options"] = ["a multiple-choice question needs at least 2 options"]
+        elif any(not label for label in labels):
+            errors["options"] = ["option labels must not be empty"]
+        elif len(set(labels)) != len(labels):
+            errors["options"] = ["option labels must be unique"]
+        elif any(len(label) > 200 for label in labels):
+            errors["options"] = ["option labels are at most 200 characters"]
+    if not title or not title.strip():
+        errors["title"] = ["must not be empty"]
+    if open_time is None:
+        errors["open_time"] = ["is required"]
+    if close_time is None:
+        errors["close_time"] = ["is required"]
+    if open_time and close_time and close_time <= open_time:
+        errors["close_time"] = ["must be after open_time"]
+    if known_at and open_time and known_at <= open_time:
+        errors["known_at"] = ["must be after open_time"]
+    if known_at and close_time and known_at > close_time:
+        errors["known_at"] = ["must not be after close_time"]
+    if crowd_reveal_time and open_time and crowd_reveal_time < open_time:
+        errors["crowd_reveal_time"] = ["must not be before open_time"]
+    if scoring_mode is not None and scoring_mode not in ScoringMode.values:
+        errors["scoring_mode"] = ["must be 'continuous' or 'daily'"]
+    if errors:
+        raise ValidationFailed(errors)
+    return labels
+
+
+def question_create(
+    *,
+    type: str,
+    title: str,
+    open_time: datetime,
+    close_time: datetime,
+    options: Sequence[str] | None = None,
+    ordered: bool = False,
+    series: Series | None = None,
+    slug: str | None = None,
+    description: str = "",
+    resolution_criteria: str = "",
+    known_at: datetime | None = None,
+    crowd_reveal_time: datetime | None = None,
+    scoring_mode: str | None = None,
+    published: bool = True,
+    article: Article | None = None,
+    source_start: int | None = None,
+    source_end: int | None = None,
+    indicator: str = "",
+) -> Question:
+    """Create a question and its options in one transaction. The scoring mode defaults to the
+    series'. With an article, the passage is copied from the article's text at the offsets."""
+    labels = question_validate(
+        type=type,
+        title=title,
+        open_time=open_time,
+        close_time=close_time,
+        options=options,
+        ordered=ordered,
+        known_at=known_at,
+        crowd_reveal_time=crowd_reveal_time,
+        scoring_mode=scoring_mode,
+    )
+    if slug and Question.objects.filter(slug=slug).exists():
+        raise DomainError("a question with this slug exists", field="slug", code="unique")
+    passage = ""
+    if article is not None and source_start is not None and source_end is not None:
+        if not (0 <= source_start < source_end <= len(article.text)):
+            raise DomainError("offsets must lie within the article text", field="source_start")
+        passage = article.text[source_start:source_end]
+    with transaction.atomic():
+        question = Question.objects.create(
+            series=series,
+            slug=slug or None,
+            type=type,
+            ordered=ordered,
+            title=title.strip(),
+            description=description,
+            resolution_criteria=resolution_criteria,
+            open_time=open_time,
+            close_time=close_time,
+            known_at=known_at,
+            crowd_reveal_time=crowd_reveal_time,
+            scoring_mode=scoring_mode or (series.scoring_mode if series else ScoringMode.CONTINUOUS),
+            published_at=timezone.now() if published else None,
+            article=article,
+            source_start=source_start if passage else None,
+            source_end=source_end if passage else None,
+            source_passage=passage,
+            indicator=indicator,
+        )
+        Option.objects.bulk_create(
+            [Option(question=question, label=label, position=i) for i, label in enumerate(labels)]
+        )
+    return question
+
+
+def _lock(question: Question) -> Question:
+    return Question.objects.select_for_update().get(pk=question.pk)
+
+
+def _outcome_label(question: Question) -> str:
+    return question.resolved_option.label if question.resolved_option_id else ""
+
+
+def _record(
+    q: Question, *, action: str, by: Any, at: datetime, from_state: str, from_outcome: str, note: str
+) -> ResolutionEvent:
+    q.resolution_version += 1
+    q.save(
+        update_fields=["state", "resolved_option", "resolved_at", "known_at", "resolution_version"]
+    )
+    return ResolutionEvent.objects.create(
+        question=q,
+        action=action,
+        by=by,
+        at=at,
+        from_state=from_state,
+        from_outcome=from_outcome,
+        to_state=q.state,
+        to_outcome=_outcome_label(q),
+        known_at=q.known_at,
+        note=note,
+        version=q.resolution_version,
+    )
+
+
+def question_resolve(
+    *,
+    question: Question,
+    outcome: str,
+    by: Any,
+    known_at: datetime | None = None,
+    note: str = "",
+    at: datetime | None = None,
+) -> Question:
+    """Resolve `question` as `outcome` (an option label; "yes"/"no" for binary; "annulled" annuls).
+
+    Locks the question row, so any forecast submission either commits before this (and counts)
+    or sees the resolution and is refused. Resolving before the scheduled close closes the question
+    early: `known_at` defaults to now. Resolving a resolved question with another outcome or
+    known_at is a correction, recorded as such. Enqueues `question_score` after commit."""
+    if outcome == "annulled":
+        return question_annul(question=question, by=by, note=note, at=at)
+    now = at or timezone.now()
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
+        q = _lock(question)
+        option = q.options.filter(label=outcome).first()
+        if option is None:
+            valid = ", ".join(repr(o.label) for o in q.options.all())
+            raise DomainError(f"must be one of {valid} or 'annulled'", field="resolution")
+        if known_at is not None:
+            if known_at <= q.open_time:
+                raise DomainError("must be after the question's open_time", field="known_at")
+            if known_at > now:
+                raise DomainError("must not be in the future", field="known_at")
+            if known_at > q.close_time:
+                raise DomainError("must not be after the scheduled close_time", field="known_at")
+        elif now < q.close_time and not q.known_at:
+            known_at = now
+        new_known_at = known_at if known_at is not None else q.known_at
+        if q.state == Question.State.RESOLVED and q.resolved_option_id == option.pk and q.known_at == new_known_at:
+            raise Conflict(f"already resolved as {outcome!r}", field="resolution", code="already_resolved")
+        from_state, from_outcome = q.state, _outcome_label(q)
+        q.state = Question.State.RESOLVED
+        q.resolved_option = option
+        q.resolved_at = now
+        q.known_at = new_known_at
+        _record(q, action="resolve", by=by, at=now, from_state=from_state, from_outcome=from_outcome, note=note)
+        transaction.on_commit(lambda: _enqueue_scoring(q.pk))
+    return q
+
+
+def question_annul(*, question: Question, by: Any, note: str = "", at: datetime | None = None) -> Question:
+    """Annul: the question will never be scored. Deletes its scores after commit."""
+    now = at or timezone.now()
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
+        q = _lock(question)
+        if q.state == Question.State.ANNULLED:
+            raise Conflict("already annulled", field="resolution", code="already_annulled")
+        from_state, from_outcome = q.state, _outcome_label(q)
+        q.state = Question.State.ANNULLED
+        q.resolved_option = None
+        q.resolved_at = now
+        _record(q, action="annul", by=by, at=now, from_state=from_state, from_outcome=from_outcome, note=note)
+        transaction.on_commit(lambda: _enqueue_unscore(q.pk))
+    return q
+
+
+def question_unresolve(*, question: Question, by: Any, note: str = "", at: datetime | None = None) -> Question:
+    """Undo a resolution or annulment: the question is unresolved again and its early close
+    (known_at) is cleared, so it accepts forecasts again if its scheduled close is still ahead.
+    Deletes its scores after commit."""
+    now = at or timezone.now()
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
+        q = _lock(question)
+        if q.state == Question.State.OPEN:
+            raise Conflict("the question is not resolved", field="resolution", code="not_resolved")
+        from_state, from_outcome = q.state, _outcome_label(q)
+        q.state = Question.State.OPEN
+        q.resolved_option = None
+        q.resolved_at = None
+        q.known_at = None
+        _record(q, action="unresolve", by=by, at=now, from_state=from_state, from_outcome=from_outcome, note=note)
+        transaction.on_commit(lambda: _enqueue_unscore(q.pk))
+    return q
