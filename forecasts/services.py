@@ -183,7 +183,8 @@ def question_crowd_write(*, question_id: int) -> int:
     from .selectors import forecast_set_for_question
 
     with transaction.atomic():
-        q = Question.objects.get(pk=question_id)
+        # The row lock serialises concurrent recomputations of the same question.
+        q = Question.objects.select_for_update().get(pk=question_id)
         n_options = q.options.count()
         fs = forecast_set_for_question(question=q, n_options=n_options)
         points: list[CrowdPoint] = []

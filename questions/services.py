@@ -211,9 +211,9 @@ def question_resolve(
     known_at is a correction, recorded as such. Enqueues `question_score` after commit."""
     if outcome == "annulled":
         return question_annul(question=question, by=by, note=note, at=at)
-    now = at or timezone.now()
     with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
         q = _lock(question)
+        now = at or timezone.now()  # read under the lock: later than any forecast that got in first
         option = q.options.filter(label=outcome).first()
         if option is None:
             valid = ", ".join(repr(o.label) for o in q.options.all())
@@ -242,9 +242,9 @@ def question_resolve(
 
 def question_annul(*, question: Question, by: Any, note: str = "", at: datetime | None = None) -> Question:
     """Annul: the question will never be scored. Deletes its scores after commit."""
-    now = at or timezone.now()
     with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
         q = _lock(question)
+        now = at or timezone.now()  # read under the lock: later than any forecast that got in first
         if q.state == Question.State.ANNULLED:
             raise Conflict("already annulled", field="resolution", code="already_annulled")
         from_state, from_outcome = q.state, _outcome_label(q)
@@ -260,9 +260,9 @@ def question_unresolve(*, question: Question, by: Any, note: str = "", at: datet
     """Undo a resolution or annulment: the question is unresolved again and its early close
     (known_at) is cleared, so it accepts forecasts again if its scheduled close is still ahead.
     Deletes its scores after commit."""
-    now = at or timezone.now()
     with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
         q = _lock(question)
+        now = at or timezone.now()  # read under the lock: later than any forecast that got in first
         if q.state == Question.State.OPEN:
             raise Conflict("the question is not resolved", field="resolution", code="not_resolved")
         from_state, from_outcome = q.state, _outcome_label(q)

@@ -28,9 +28,16 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+def _django_loaded(request) -> bool:
+    return request.config.pluginmanager.hasplugin("django")
+
+
 @pytest.fixture(autouse=True)
-def _eager_celery(request, settings):
+def _eager_celery(request):
     """Run tasks in-process unless the test asked for a real worker."""
+    if not _django_loaded(request):
+        yield
+        return
     from config.celery import app
 
     eager = "worker" not in request.keywords
@@ -41,7 +48,10 @@ def _eager_celery(request, settings):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(request):
+    if not _django_loaded(request):
+        yield
+        return
     from django.core.cache import cache
 
     cache.clear()

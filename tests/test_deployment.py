@@ -1,0 +1,93 @@
+"""What a deployment relies on: docker-compose.yml, production settings, the OpenAPI schema."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_five_services_with_health_checks(compose):
+    services = compose["services"]
+    assert set(services) == {"web", "worker", "beat", "db", "redis"}
+    for name, svc in services.items():
+        assert "healthcheck" in svc, f"{name} has no health check"
+
+
+def test_compose_commands_run_gunicorn_and_celery(compose):
+    s = compose["services"]
+    assert "gunicorn config.wsgi:application" in s["web"]["command"]
+    assert "migrate" in s["web"]["command"]
+    assert s["worker"]["command"].startswith("celery -A config worker")
+    assert s["beat"]["command"].startswith("celery -A config beat")
+    assert s["db"]["image"].startswith("postgres")
+    assert s["redis"]["image"].startswith("redis")
+
+
+def test_compose_app_services_use_production_settings_and_wait_for_healthy_backends(compose):
+    for name in ("web", "worker", "beat"):
+        svc = compose["services"][name]
+        env = svc["environment"]
+        assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+        assert env["DATABASE_URL"].startswith("postgres://") and "@db:5432" in env["DATABASE_URL"]
+        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert svc["depends_on"]["db"]["condition"] == "service_healthy"
+        assert svc["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_compose_redis_persists_and_never_evicts(compose):
+    cmd = compose["services"]["redis"]["command"]
+    assert "--appendonly yes" in cmd and "--maxmemory-policy noeviction" in cmd
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    full_env.update(env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120)
+
+
+def test_production_settings_pass_check_deploy_at_warning_level():
+    r = _manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="k" * 20 + "-this-is-a-test-only-secret-key-of-sufficient-length-" + "x" * 10,
+        ALLOWED_HOSTS="forecast.example.org",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    r = _manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="forecast.example.org")
+    assert r.returncode != 0
+    assert "SECRET_KEY" in r.stderr
+
+
+@pytest.mark.django_db
+def test_openapi_schema_is_valid_and_lists_the_contract_paths(client):
+    resp = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert resp.status_code == 200
+    schema = resp.json() if resp["Content-Type"].startswith("application/vnd.oai.openapi+json") else yaml.safe_load(resp.content)
+    assert schema["openapi"].startswith("3.")
+    for path in [
+        "/api/v1/auth/token/", "/api/v1/questions/", "/api/v1/questions/{id}/", "/api/v1/questions/{id}/forecasts/",
+        "/api/v1/questions/{id}/withdraw/", "/api/v1/questions/{id}/resolve/", "/api/v1/questions/{id}/unresolve/",
+        "/api/v1/questions/{id}/scores/", "/api/v1/me/forecasts/", "/api/v1/me/scores/",
+    ]:
+        assert path in schema["paths"], path
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_schema_generation_has_no_warnings():
+    r = _manage("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull)
+    assert r.returncode == 0, r.stderr[-3000:]
