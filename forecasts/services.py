@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError
@@ -206,3 +207,10 @@ def question_crowd_write(*, question_id: int) -> int:
         CrowdPoint.objects.filter(question_id=q.pk).delete()
         CrowdPoint.objects.bulk_create(points, batch_size=2000)
     return len(points)
+
+
+def questions_needing_scores() -> list[int]:
+    """Questions whose stored scores do not reflect their current resolution."""
+    return list(
+        Question.objects.exclude(scored_version=F("resolution_version")).order_by("id").values_list("id", flat=True)
+    )

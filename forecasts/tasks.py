@@ -35,3 +35,13 @@ def question_unscore(self, question_id: int) -> int:
 def crowd_update(self, question_id: int) -> int:
     """Recompute a question's crowd history after a forecast or a withdrawal."""
     return services.question_crowd_write(question_id=question_id)
+
+
+@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=5, max_retries=3)
+def scores_reconcile(self) -> list[int]:
+    """Periodic safety net (beat): enqueue scoring for every question whose scores are missing or
+    older than its latest resolution change, e.g. one resolved while the broker was down."""
+    ids = services.questions_needing_scores()
+    for question_id in ids:
+        question_score.delay(question_id)
+    return ids

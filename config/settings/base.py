@@ -150,7 +150,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "signpost")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # The safety net for scoring: a resolution whose job was lost (broker down) is found here.
+    "scores-reconcile": {"task": "forecasts.tasks.scores_reconcile", "schedule": float(os.environ.get("RECONCILE_SECONDS", "60"))},
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- REST framework -------------------------------------------------------------------------
