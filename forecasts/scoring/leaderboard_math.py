@@ -1,0 +1,152 @@
+"""Leaderboard arithmetic (scoring.md section 5): ranks with ties, bootstrap
+intervals and per-user aggregation over the questions of a scope."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+TIE_TOL = 1e-9
+
+#: rank keys and whether smaller is better
+RANK_KEYS = {
+    "sum_relative_brier": True,
+    "mean_relative_brier": True,
+    "mean_brier": True,
+    "sum_baseline": False,
+    "sum_peer": False,
+    "mean_participation": False,
+    "n_questions": False,
+}
+
+
+def rank_with_ties(keys, *, tol: float = TIE_TOL, ascending: bool = True) -> np.ndarray:
+    """Competition ranks (1, 1, 3): values within ``tol`` of the first value
+    of their tie group share its rank, the next rank skips.
+
+    Groups are formed in sorted order, each starting at the best value not
+    yet grouped and taking every value within ``tol`` of that start (no
+    chaining).  NaN keys rank last, tied among themselves.
+    """
+    x = np.asarray(keys, dtype=np.float64).reshape(-1)
+    n = x.size
+    ranks = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return ranks
+    v = x if ascending else -x
+    order = np.argsort(v, kind="stable")  # NaN last
+    sv = v[order]
+    start_val = math.nan
+    start_rank = 0
+    for pos in range(n):  # loop over users of one leaderboard, not a hot path
+        cur = sv[pos]
+        if math.isnan(cur):
+            if pos == 0 or not math.isnan(sv[pos - 1]):
+                start_rank = pos + 1
+        elif pos == 0 or math.isnan(start_val) or cur - start_val > tol:
+            start_val = cur
+            start_rank = pos + 1
+        ranks[order[pos]] = start_rank
+    return ranks
+
+
+def bootstrap_mean_interval(
+    values, *, replicates: int = 1999, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (resampling with replacement).
+
+    Reproducible: the same values, seed and replicates give the same interval.
+    NaN values are dropped; no values gives (nan, nan).
+    """
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    v = v[~np.isnan(v)]
+    n = v.size
+    if n == 0:
+        return (math.nan, math.nan)
+    if n == 1:
+        return (float(v[0]), float(v[0]))
+    rng = np.random.default_rng(seed)
+    means = np.empty(replicates)
+    step = max(1, 2_000_000 // n)
+    for a in range(0, replicates, step):
+        b = min(replicates, a + step)
+        idx = rng.integers(0, n, size=(b - a, n))
+        means[a:b] = v[idx].mean(axis=1)
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
+    return (float(lo), float(hi))
+
+
+def _nanmean(x: np.ndarray) -> float:
+    x = x[~np.isnan(x)]
+    return float(x.mean()) if x.size else math.nan
+
+
+def build_leaderboard(
+    user,
+    relative_brier,
+    brier_mean,
+    participation,
+    baseline,
+    peer,
+    *,
+    rank_by: str = "sum_relative_brier",
+    min_questions: int = 1,
+    bootstrap: bool = True,
+    replicates: int = 1999,
+    seed: int = 0,
+) -> list[dict]:
+    """Aggregate per-(user, question) score rows into leaderboard entries.
+
+    All inputs are arrays with one element per scored (user, question) row.
+    Returns entries sorted by rank (then user id), each with user, rank,
+    n_questions, sum/mean relative_brier, mean_brier, mean_participation,
+    sum_baseline, sum_peer and 95% bootstrap intervals of the means of
+    relative_brier and brier_mean (``*_ci`` as [low, high]).
+    """
+    if rank_by not in RANK_KEYS:
+        raise ValueError(f"rank_by must be one of {sorted(RANK_KEYS)}")
+    u = np.asarray(user, dtype=np.int64).reshape(-1)
+    cols = {
+        "relative_brier": np.asarray(relative_brier, dtype=np.float64).reshape(-1),
+        "brier_mean": np.asarray(brier_mean, dtype=np.float64).reshape(-1),
+        "participation": np.asarray(participation, dtype=np.float64).reshape(-1),
+        "baseline": np.asarray(baseline, dtype=np.float64).reshape(-1),
+        "peer": np.asarray(peer, dtype=np.float64).reshape(-1),
+    }
+    entries = []
+    if u.size:
+        order = np.argsort(u, kind="stable")
+        us = u[order]
+        starts = np.flatnonzero(np.r_[True, us[1:] != us[:-1]])
+        ends = np.r_[starts[1:], us.size]
+        for s, e in zip(starts, ends, strict=True):
+            n_q = int(e - s)
+            if n_q < min_questions:
+                continue
+            sel = order[s:e]
+            rel = cols["relative_brier"][sel]
+            bm = cols["brier_mean"][sel]
+            ent = {
+                "user": int(us[s]),
+                "n_questions": n_q,
+                "sum_relative_brier": float(np.nansum(rel)),
+                "mean_relative_brier": _nanmean(rel),
+                "mean_brier": _nanmean(bm),
+                "mean_participation": _nanmean(cols["participation"][sel]),
+                "sum_baseline": float(np.nansum(cols["baseline"][sel])),
+                "sum_peer": float(np.nansum(cols["peer"][sel])),
+            }
+            if bootstrap:
+                ent["mean_relative_brier_ci"] = list(bootstrap_mean_interval(rel, replicates=replicates, seed=seed))
+                ent["mean_brier_ci"] = list(bootstrap_mean_interval(bm, replicates=replicates, seed=seed))
+            entries.append(ent)
+    if not entries:
+        return []
+    keys = np.array([e[rank_by] for e in entries], dtype=np.float64)
+    ranks = rank_with_ties(keys, ascending=RANK_KEYS[rank_by])
+    for e, r in zip(entries, ranks, strict=True):
+        e["rank"] = int(r)
+    entries.sort(key=lambda e: (e["rank"], e["user"]))
+    return entries
