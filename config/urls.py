@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.views import TokenView
 from forecasts import views as fviews
+from questions import article_views as aviews
 from questions.views import QuestionViewSet
 
 router = SimpleRouter(trailing_slash=True)
@@ -17,6 +18,11 @@ api_v1 = [
     path("questions/<int:pk>/scores/", fviews.QuestionScoresView.as_view(), name="question-scores"),
     path("me/forecasts/", fviews.MyForecastsView.as_view(), name="me-forecasts"),
     path("me/scores/", fviews.MyScoresView.as_view(), name="me-scores"),
+    path("articles/", aviews.ArticleListCreateView.as_view(), name="articles"),
+    path("articles/<int:pk>/", aviews.ArticleDetailView.as_view(), name="article-detail"),
+    path("articles/<int:pk>/candidates/", aviews.ArticleCandidatesView.as_view(), name="article-candidates"),
+    path("candidates/<int:pk>/approve/", aviews.CandidateApproveView.as_view(), name="candidate-approve"),
+    path("candidates/<int:pk>/reject/", aviews.CandidateRejectView.as_view(), name="candidate-reject"),
     *router.urls,
 ]
 

@@ -20,7 +20,7 @@ def forecasts_for_user(*, user: Any) -> QuerySet[Forecast]:
 def forecast_set_for_question(*, question: Question, n_options: int) -> ForecastSet:
     """All forecasts of a question as arrays, in one query."""
     rows = list(
-        Forecast.objects.filter(question=question).values_list("user_id", "created_at", "kind", "probabilities")
+        Forecast.objects.filter(question=question).values_list("user_id", "created_at", "kind", "probabilities", "id")
     )
     return forecast_set_from_rows(rows, n_options)
 
@@ -34,7 +34,9 @@ def forecast_set_from_rows(rows: list[tuple], n_options: int) -> ForecastSet:
     for i, r in enumerate(rows):
         if r[3] is not None:
             probs[i] = r[3]
-    return ForecastSet(user=users, time=times, probs=probs, withdrawn=withdrawn)
+    # Database ids break ties between two actions of one user at the same instant: the later wins.
+    seq = np.fromiter((r[4] if len(r) > 4 else i for i, r in enumerate(rows)), dtype=np.int64, count=n)
+    return ForecastSet(user=users, time=times, probs=probs, withdrawn=withdrawn, seq=seq)
 
 
 def question_spec(*, question: Question, n_options: int, outcome: int) -> QuestionSpec:

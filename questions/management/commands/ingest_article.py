@@ -1,0 +1,38 @@
+"""`manage.py ingest_article FILE`: store an article and its candidates for review in the admin."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from config.exceptions import DomainError
+from questions.articles import article_ingest
+
+from ._input import fail, read_bytes
+
+
+class Command(BaseCommand):
+    help = "Store an article (plain text, Markdown or HTML, UTF-8) and its candidate questions for review."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file")
+        parser.add_argument("--title", default=None)
+        parser.add_argument("--source-url", default="")
+        parser.add_argument("--horizon-days", type=int, default=1461)
+
+    def handle(self, *args, **options) -> None:
+        data = read_bytes(options["file"])
+        try:
+            article, created = article_ingest(
+                data=data,
+                filename=options["file"],
+                title=options["title"],
+                source_url=options["source_url"],
+                horizon_days=options["horizon_days"],
+            )
+        except DomainError as e:
+            fail(f"{options['file']}: {e.message}")
+        verb = "stored" if created else "already stored"
+        self.stdout.write(
+            f"Article {article.pk} {verb}: {article.title!r}, {article.candidates.count()} candidate questions "
+            f"(review them at /admin/questions/candidate/?article__id__exact={article.pk})"
+        )
