@@ -32,14 +32,14 @@ def article_ingest(
     Idempotent on the SHA-256 of the bytes: the same article uploaded twice is stored once and its
     candidates (and their review status) are kept. Raises DomainError(field="text") for input that
     is not UTF-8 text, is empty or looks binary."""
-    digest = hashlib.sha256(data).hexdigest()
-    existing = Article.objects.filter(sha256=digest).first()
-    if existing is not None:
-        return existing, False
     try:
         doc = load_document(data, filename=filename)
     except ExtractionInputError as e:
         raise DomainError(str(e), field="text", code="unreadable")
+    digest = hashlib.sha256(data).hexdigest()
+    existing = Article.objects.filter(sha256=digest).first()
+    if existing is not None:
+        return existing, False
     published = published or doc.published
     # Close dates are drafted from the article's own date when it is known.
     candidates = extract_candidates(doc, horizon_days=horizon_days, as_of=published)
