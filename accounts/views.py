@@ -43,6 +43,8 @@ class TokenView(APIView):
     def post(self, request):
         s = TokenRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        user = login_check(username=s.validated_data["username"], password=s.validated_data["password"], ip=client_ip(request))
+        user = login_check(
+            username=s.validated_data["username"], password=s.validated_data["password"], ip=client_ip(request)
+        )
         raw, token = token_create(user=user)
         return Response({"token": raw, "expires": token.expires_at})

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from accounts.views import TokenView
+from forecasts import leaderboard_views as lbviews
 from forecasts import views as fviews
 from questions import article_views as aviews
 from questions.views import QuestionViewSet
@@ -18,6 +19,11 @@ api_v1 = [
     path("questions/<int:pk>/scores/", fviews.QuestionScoresView.as_view(), name="question-scores"),
     path("me/forecasts/", fviews.MyForecastsView.as_view(), name="me-forecasts"),
     path("me/scores/", fviews.MyScoresView.as_view(), name="me-scores"),
+    path("leaderboards/global/", lbviews.GlobalLeaderboardView.as_view(), name="leaderboard-global"),
+    path("leaderboards/series/<slug:slug>/", lbviews.SeriesLeaderboardView.as_view(), name="leaderboard-series"),
+    path("leaderboards/questions/<int:pk>/", lbviews.QuestionLeaderboardView.as_view(), name="leaderboard-question"),
+    path("users/<int:pk>/calibration/", lbviews.UserCalibrationView.as_view(), name="user-calibration"),
+    path("crowd/calibration/", lbviews.CrowdCalibrationView.as_view(), name="crowd-calibration"),
     path("articles/", aviews.ArticleListCreateView.as_view(), name="articles"),
     path("articles/<int:pk>/", aviews.ArticleDetailView.as_view(), name="article-detail"),
     path("articles/<int:pk>/candidates/", aviews.ArticleCandidatesView.as_view(), name="article-candidates"),

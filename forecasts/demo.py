@@ -49,24 +49,46 @@ def demo_load(*, seed: int = 2021, crowd_size: int = 36, log: Callable[[str], No
     existing = Series.objects.filter(slug=series_spec["slug"]).first()
     if existing is not None:
         log(f"The seed series {existing.slug!r} is already loaded; showing it.")
-        return DemoResult(series=existing, article=Article.objects.filter(sha256=data["article"]["sha256"]).first(), created=False, kinds=kinds)
+        return DemoResult(
+            series=existing,
+            article=Article.objects.filter(sha256=data["article"]["sha256"]).first(),
+            created=False,
+            kinds=kinds,
+        )
 
     article = _ingest_article(data, log)
     series = question_services.series_create(
-        slug=series_spec["slug"], title=series_spec["title"], description=series_spec.get("description", ""),
+        slug=series_spec["slug"],
+        title=series_spec["title"],
+        description=series_spec.get("description", ""),
         scoring_mode=series_spec.get("scoring_mode", "continuous"),
     )
     by_slug: dict[str, Question] = {}
     for spec in data["questions"]:
         q = question_services.question_create(
-            slug=spec["slug"], series=series, type=spec["type"], options=spec.get("options"), ordered=spec.get("ordered", False),
-            title=spec["title"], description=spec.get("description", ""), resolution_criteria=spec.get("resolution_criteria", ""),
-            open_time=_t(spec["open_time"]), close_time=_t(spec["close_time"]), crowd_reveal_time=_t(spec.get("crowd_reveal_time")),
-            scoring_mode=spec.get("scoring_mode"), indicator=spec.get("indicator") or "",
+            slug=spec["slug"],
+            series=series,
+            type=spec["type"],
+            options=spec.get("options"),
+            ordered=spec.get("ordered", False),
+            title=spec["title"],
+            description=spec.get("description", ""),
+            resolution_criteria=spec.get("resolution_criteria", ""),
+            open_time=_t(spec["open_time"]),
+            close_time=_t(spec["close_time"]),
+            crowd_reveal_time=_t(spec.get("crowd_reveal_time")),
+            scoring_mode=spec.get("scoring_mode"),
+            indicator=spec.get("indicator") or "",
         )
         if article is not None and spec.get("source"):
             src = spec["source"]
-            article_services.question_link_source(question=q, article=article, start=src["start"], end=src["end"], passage_sha256=src.get("passage_sha256"))
+            article_services.question_link_source(
+                question=q,
+                article=article,
+                start=src["start"],
+                end=src["end"],
+                passage_sha256=src.get("passage_sha256"),
+            )
         by_slug[spec["slug"]] = q
     log(f"Published {len(by_slug)} questions in the series {series.slug!r}.")
 
@@ -84,7 +106,9 @@ def demo_load(*, seed: int = 2021, crowd_size: int = 36, log: Callable[[str], No
         if row.get("withdraw"):
             forecast_services.forecast_withdraw(user=user, question=q, at=at)
         else:
-            payload = {"probability": row["probability"]} if "probability" in row else {"probabilities": row["probabilities"]}
+            payload = (
+                {"probability": row["probability"]} if "probability" in row else {"probabilities": row["probabilities"]}
+            )
             forecast_services.forecast_submit(user=user, question=q, payload=payload, at=at)
         n += 1
     log(f"Replayed {n} forecasts by {len(users)} simulated forecasters, November 2021 on.")
@@ -95,12 +119,24 @@ def demo_load(*, seed: int = 2021, crowd_size: int = 36, log: Callable[[str], No
         if not spec.get("resolution"):
             continue
         question_services.question_resolve(
-            question=by_slug[spec["slug"]], outcome=spec["resolution"], by=admin, known_at=_t(spec.get("known_at")),
-            note=spec.get("resolution_note", ""), at=_t(spec.get("resolved_at")),
+            question=by_slug[spec["slug"]],
+            outcome=spec["resolution"],
+            by=admin,
+            known_at=_t(spec.get("known_at")),
+            note=spec.get("resolution_note", ""),
+            at=_t(spec.get("resolved_at")),
         )
         resolved += 1
     log(f"Resolved {resolved} questions through the resolution service; the scoring jobs ran.")
-    return DemoResult(series=series, article=article, created=True, questions=len(by_slug), forecasts=n, resolved=resolved, kinds=kinds)
+    return DemoResult(
+        series=series,
+        article=article,
+        created=True,
+        questions=len(by_slug),
+        forecasts=n,
+        resolved=resolved,
+        kinds=kinds,
+    )
 
 
 def _ingest_article(data: dict, log: Callable[[str], None]) -> Article | None:
@@ -114,7 +150,10 @@ def _ingest_article(data: dict, log: Callable[[str], None]) -> Article | None:
         return None
     meta = data["article"]
     article, _ = article_services.article_ingest(
-        data=raw, filename=path.name, title=meta.get("title"), source_url=meta.get("source_url") or "",
+        data=raw,
+        filename=path.name,
+        title=meta.get("title"),
+        source_url=meta.get("source_url") or "",
         published=date.fromisoformat(meta["published"]) if meta.get("published") else None,
     )
     log(f"Ingested the article {article.title!r}: {article.candidates.count()} candidate questions found.")
@@ -122,7 +161,9 @@ def _ingest_article(data: dict, log: Callable[[str], None]) -> Article | None:
 
 
 def _demo_admin() -> User:
-    admin, made = User.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True, "display_name": "Demo admin"})
+    admin, made = User.objects.get_or_create(
+        username="admin", defaults={"is_staff": True, "is_superuser": True, "display_name": "Demo admin"}
+    )
     if made:
         admin.set_password("signpost-demo")
         admin.save(update_fields=["password"])
@@ -141,7 +182,9 @@ def demo_report(result: DemoResult, *, top: int = 12) -> str:
     lines: list[str] = []
     board = leaderboard_read(scope="series", series=result.series, limit=top)
     lines.append("")
-    lines.append(f"Series leaderboard: {result.series.title}  (ranked by the sum of relative Brier; lower is better; Brier on the 0..2 scale)")
+    lines.append(
+        f"Series leaderboard: {result.series.title}  (ranked by the sum of relative Brier; lower is better; Brier on the 0..2 scale)"
+    )
     header = f"{'rank':>4}  {'forecaster':<28} {'kind':<15} {'questions':>9} {'rel. Brier sum':>14} {'mean Brier':>10} {'peer sum':>9}"
     lines.append(header)
     lines.append("-" * len(header))
@@ -162,7 +205,12 @@ def demo_report(result: DemoResult, *, top: int = 12) -> str:
 
     lines.append("")
     lines.append("What the crowd said, and what happened (crowd median at close, per indicator):")
-    questions = Question.objects.filter(series=result.series).select_related("resolved_option").prefetch_related("options").order_by("indicator", "id")
+    questions = (
+        Question.objects.filter(series=result.series)
+        .select_related("resolved_option")
+        .prefetch_related("options")
+        .order_by("indicator", "id")
+    )
     current = None
     for q in questions:
         if q.indicator != current:
@@ -171,7 +219,11 @@ def demo_report(result: DemoResult, *, top: int = 12) -> str:
             lines.append(f"  {current or 'Other questions'}")
         crowd = _crowd_final(q)
         said = _say(q, crowd)
-        outcome = q.resolved_option.label.upper() if q.resolved_option_id else ("ANNULLED" if q.state == "annulled" else "open")
+        outcome = (
+            q.resolved_option.label.upper()
+            if q.resolved_option_id
+            else ("ANNULLED" if q.state == "annulled" else "open")
+        )
         verdict = _verdict(q, crowd)
         lines.append(f"    - {q.title}")
         lines.append(f"        crowd: {said:<34} outcome: {outcome:<8} {verdict}")

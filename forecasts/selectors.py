@@ -63,7 +63,11 @@ def crowd_history(*, question: Question, method: str = "median") -> QuerySet[Cro
 
 
 def scores_for_question(*, question: Question) -> QuerySet[Score]:
-    return Score.objects.filter(question=question).select_related("user").order_by("crowd_method", "relative_brier", "user_id")
+    return (
+        Score.objects.filter(question=question)
+        .select_related("user")
+        .order_by("crowd_method", "relative_brier", "user_id")
+    )
 
 
 def scores_for_user(*, user: Any) -> QuerySet[Score]:

@@ -26,7 +26,9 @@ class ForecastInputSerializer(serializers.Serializer):
         required=False,
         help_text="Multiple choice: every option label once, each in [0.001, 0.999], summing to 1 within 1e-6.",
     )
-    rationale = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000, trim_whitespace=False)
+    rationale = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10000, trim_whitespace=False
+    )
 
     def to_internal_value(self, data):
         # Validate only the rationale here; the vector is validated by the service on raw input.
@@ -77,14 +79,31 @@ class PublicUserSerializer(serializers.Serializer):
 class ScoreSerializer(serializers.ModelSerializer):
     user = PublicUserSerializer(allow_null=True, help_text="Null for a crowd benchmark row.")
     crowd_method = serializers.CharField(help_text="The crowd aggregate for a benchmark row; empty for a person.")
-    brier_final = serializers.FloatField(allow_null=True, help_text="Two-sided Brier (0..2, lower is better) of the standing forecast at close.")
-    brier_mean = serializers.FloatField(allow_null=True, help_text="Time-averaged two-sided Brier (0..2) over the time the user was active.")
-    relative_brier = serializers.FloatField(help_text="Integral of (Brier - crowd median Brier) over active time / window length. Negative beats the crowd.")
+    brier_final = serializers.FloatField(
+        allow_null=True, help_text="Two-sided Brier (0..2, lower is better) of the standing forecast at close."
+    )
+    brier_mean = serializers.FloatField(
+        allow_null=True, help_text="Time-averaged two-sided Brier (0..2) over the time the user was active."
+    )
+    relative_brier = serializers.FloatField(
+        help_text="Integral of (Brier - crowd median Brier) over active time / window length. Negative beats the crowd."
+    )
     question_title = serializers.CharField(source="question.title", read_only=True)
 
     class Meta:
         model = Score
         fields = [
-            "question", "question_title", "user", "crowd_method", "brier_final", "brier_mean", "participation",
-            "relative_brier", "baseline", "peer", "coverage", "resolved_at", "computed_at",
+            "question",
+            "question_title",
+            "user",
+            "crowd_method",
+            "brier_final",
+            "brier_mean",
+            "participation",
+            "relative_brier",
+            "baseline",
+            "peer",
+            "coverage",
+            "resolved_at",
+            "computed_at",
         ]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,7 +28,9 @@ def _open_for_forecasts(q: Question, now: datetime) -> None:
     if q.state == Question.State.ANNULLED:
         raise Conflict("the question is annulled: no more forecasts", field="question", code="annulled")
     if now >= q.effective_close:
-        raise Conflict("the question is closed: forecasts are accepted only before its close time", field="question", code="closed")
+        raise Conflict(
+            "the question is closed: forecasts are accepted only before its close time", field="question", code="closed"
+        )
 
 
 def _enqueue_crowd_update(question_id: int) -> None:
@@ -82,13 +88,39 @@ def forecast_withdraw(*, user: Any, question: Question, at: datetime | None = No
         _open_for_forecasts(q, now)
         last = Forecast.objects.filter(question=q, user=user).order_by("-created_at", "-id").first()
         if last is None or last.kind == Forecast.Kind.WITHDRAWAL:
-            raise Conflict("you have no standing forecast on this question", field="question", code="nothing_to_withdraw")
+            raise Conflict(
+                "you have no standing forecast on this question", field="question", code="nothing_to_withdraw"
+            )
         withdrawal = Forecast.objects.create(question=q, user=user, kind=Forecast.Kind.WITHDRAWAL, created_at=now)
         transaction.on_commit(lambda: _enqueue_crowd_update(q.pk))
     return withdrawal
 
 
 # --- Scores: derived data, written by the Celery jobs ------------------------------------------
+
+logger = logging.getLogger(__name__)
+
+
+def _fault_point(stage: str, question_id: int) -> None:
+    """Fault injection for the reliability tests (tests/faults), off unless its variable is set.
+
+    SIGNPOST_FAULT_SCORING_SLEEP=<seconds>: at stage "computed" (engine done, nothing written,
+    question row locked) sleep, so a test can kill or stop the worker while the job is mid-flight.
+    SIGNPOST_FAULT_SCORING_DB_ERROR_ONCE=<path>: at stage "written" (new rows inserted, transaction
+    not committed) raise OperationalError if <path> exists, deleting it first, so exactly one
+    attempt fails after a partial write and the retry succeeds. Neither is set in any deployment."""
+    if stage == "computed" and (delay := os.environ.get("SIGNPOST_FAULT_SCORING_SLEEP")):
+        logger.warning("fault injection: scoring question %s sleeps %ss before writing", question_id, delay)
+        time.sleep(float(delay))
+    if stage == "written" and (path := os.environ.get("SIGNPOST_FAULT_SCORING_DB_ERROR_ONCE")):
+        try:
+            Path(path).unlink()  # only the attempt that removes the marker fails
+        except FileNotFoundError:
+            return
+        else:
+            logger.warning("fault injection: scoring question %s fails after writing", question_id)
+            raise OperationalError("fault injection: database error in the middle of a scoring job")
+
 
 CROWD_METHODS = ("median", "recency_weighted_median", "mean", "extremized_log_odds")
 
@@ -118,8 +150,14 @@ def question_scores_write(*, question_id: int) -> int:
         spec = question_spec(question=q, n_options=len(options), outcome=outcome)
         fs = forecast_set_for_question(question=q, n_options=len(options))
         result = score_question(spec, fs, crowd_methods=CROWD_METHODS)
+        _fault_point("computed", q.pk)
         now = timezone.now()
-        common = {"question_id": q.pk, "resolution_version": q.resolution_version, "resolved_at": q.resolved_at, "computed_at": now}
+        common = {
+            "question_id": q.pk,
+            "resolution_version": q.resolution_version,
+            "resolved_at": q.resolved_at,
+            "computed_at": now,
+        }
         rows: list[Score] = []
         t = result.users
         for i, uid in enumerate(t.user.tolist()):
@@ -128,6 +166,7 @@ def question_scores_write(*, question_id: int) -> int:
             rows.append(_crowd_row(c, crowd_method=method, **common))
         Score.objects.filter(question=q).delete()
         Score.objects.bulk_create(rows, batch_size=2000)
+        _fault_point("written", q.pk)
         Question.objects.filter(pk=q.pk).update(scored_version=q.resolution_version)
     return len(rows)
 

@@ -27,14 +27,16 @@ def _number(value: Any, field: str) -> float:
     return x
 
 
-def probability_vector(
-    *, question_type: str, labels: Sequence[str], payload: dict[str, Any]
-) -> list[float]:
+def probability_vector(*, question_type: str, labels: Sequence[str], payload: dict[str, Any]) -> list[float]:
     """The full probability vector, in option order, from `{"probability": p}` (binary) or
     `{"probabilities": {label: p}}` (multiple choice). Nothing is clamped or renormalised."""
     if question_type == "binary":
         if "probabilities" in payload and "probability" not in payload:
-            raise DomainError("a binary question takes 'probability' (P(yes)), not 'probabilities'", field="probability", code="required")
+            raise DomainError(
+                "a binary question takes 'probability' (P(yes)), not 'probabilities'",
+                field="probability",
+                code="required",
+            )
         if "probability" not in payload:
             raise DomainError("is required: P(yes) between 0.001 and 0.999", field="probability", code="required")
         p = _number(payload["probability"], "probability")
@@ -55,5 +57,7 @@ def probability_vector(
     vector = [_number(raw[label], f"probabilities.{label}") for label in labels]
     total = math.fsum(vector)
     if abs(total - 1.0) > SUM_TOLERANCE:
-        raise DomainError(f"must sum to 1 (within 1e-6); they sum to {total:.6g}", field="probabilities", code="bad_sum")
+        raise DomainError(
+            f"must sum to 1 (within 1e-6); they sum to {total:.6g}", field="probabilities", code="bad_sum"
+        )
     return vector

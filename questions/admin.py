@@ -35,7 +35,18 @@ class ResolutionEventInline(admin.TabularInline):
     model = ResolutionEvent
     extra = 0
     can_delete = False
-    fields = ("version", "action", "at", "by", "from_state", "from_outcome", "to_state", "to_outcome", "known_at", "note")
+    fields = (
+        "version",
+        "action",
+        "at",
+        "by",
+        "from_state",
+        "from_outcome",
+        "to_state",
+        "to_outcome",
+        "known_at",
+        "note",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -89,7 +100,13 @@ class QuestionAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, f"Resolved as {form.cleaned_data['resolution']}; scoring is queued.")
                 return redirect(reverse("admin:questions_question_change", args=[pk]))
-        context = {**self.admin_site.each_context(request), "form": form, "question": question, "opts": self.model._meta, "title": f"Resolve: {question.title}"}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "question": question,
+            "opts": self.model._meta,
+            "title": f"Resolve: {question.title}",
+        }
         return render(request, "admin/questions/question/resolve.html", context)
 
     @admin.action(description="Annul selected questions", permissions=["change"])
@@ -125,7 +142,9 @@ class ArticleAdmin(admin.ModelAdmin):
 class ApproveForm(forms.Form):
     title = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"size": 100}))
     type = forms.ChoiceField(choices=Question.Type.choices)
-    options = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="One option per line (multiple choice).")
+    options = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="One option per line (multiple choice)."
+    )
     resolution_criteria = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 100}), required=False)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 100}), required=False)
     close_time = forms.DateTimeField(help_text="UTC")
@@ -137,7 +156,20 @@ class ApproveForm(forms.Form):
 class CandidateAdmin(admin.ModelAdmin):
     list_display = ("rank", "article", "kind", "score", "status", "draft_title", "question")
     list_filter = ("status", "kind", "article")
-    readonly_fields = ("article", "start", "end", "section", "kind", "score", "rank", "passage_in_context", "status", "question", "reviewed_by", "reviewed_at")
+    readonly_fields = (
+        "article",
+        "start",
+        "end",
+        "section",
+        "kind",
+        "score",
+        "rank",
+        "passage_in_context",
+        "status",
+        "question",
+        "reviewed_by",
+        "reviewed_at",
+    )
     exclude = ("passage", "draft")
     actions = ["reject_selected"]
     change_form_template = "admin/questions/candidate/change_form.html"
@@ -156,11 +188,15 @@ class CandidateAdmin(admin.ModelAdmin):
         after = text[obj.end : obj.end + 300]
         return format_html(
             '<div style="max-width:60em;line-height:1.5">…{}<mark style="background:#ffe58a;padding:0 2px">{}</mark>{}…</div>',
-            before, obj.passage, after,
+            before,
+            obj.passage,
+            after,
         )
 
     def get_urls(self):
-        custom = [path("<int:pk>/approve/", self.admin_site.admin_view(self.approve_view), name="questions_candidate_approve")]
+        custom = [
+            path("<int:pk>/approve/", self.admin_site.admin_view(self.approve_view), name="questions_candidate_approve")
+        ]
         return custom + super().get_urls()
 
     def approve_view(self, request, pk: int):
@@ -179,7 +215,10 @@ class CandidateAdmin(admin.ModelAdmin):
         form = ApproveForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             d = form.cleaned_data
-            edits = {k: d[k] for k in ("title", "type", "resolution_criteria", "description", "close_time", "series", "indicator")}
+            edits = {
+                k: d[k]
+                for k in ("title", "type", "resolution_criteria", "description", "close_time", "series", "indicator")
+            }
             edits["options"] = [line.strip() for line in d["options"].splitlines() if line.strip()] or None
             try:
                 question = candidate_approve(candidate=candidate, by=request.user, edits=edits)
@@ -188,8 +227,14 @@ class CandidateAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, "Approved: the question is published and keeps its source passage.")
                 return redirect(reverse("admin:questions_question_change", args=[question.pk]))
-        context = {**self.admin_site.each_context(request), "form": form, "candidate": candidate, "opts": self.model._meta,
-                   "title": "Approve candidate", "passage_html": self.passage_in_context(candidate)}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "candidate": candidate,
+            "opts": self.model._meta,
+            "title": "Approve candidate",
+            "passage_html": self.passage_in_context(candidate),
+        }
         return render(request, "admin/questions/candidate/approve.html", context)
 
     @admin.action(description="Reject selected candidates", permissions=["change"])

@@ -12,7 +12,7 @@ from config.exceptions import DomainError
 from config.schema import error_responses
 
 from . import articles, selectors
-from .models import Article, Candidate
+from .models import Article, Candidate, Question
 from .serializers import QuestionSerializer
 
 CONTEXT_CHARS = 240
@@ -23,24 +23,40 @@ class ArticleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Article
-        fields = ["id", "title", "author", "source_url", "published_on", "sha256", "format", "created_at", "candidate_count"]
+        fields = [
+            "id",
+            "title",
+            "author",
+            "source_url",
+            "published_on",
+            "sha256",
+            "format",
+            "created_at",
+            "candidate_count",
+        ]
 
 
 class ArticleDetailSerializer(ArticleSerializer):
     text = serializers.CharField()
-    questions = serializers.SerializerMethodField(help_text="Published questions drawn from this article, with crowd and resolution.")
+    questions = serializers.SerializerMethodField(
+        help_text="Published questions drawn from this article, with crowd and resolution."
+    )
 
     class Meta(ArticleSerializer.Meta):
         fields = [*ArticleSerializer.Meta.fields, "text", "questions"]
 
     @extend_schema_field(QuestionSerializer(many=True))
     def get_questions(self, article: Article) -> list[dict]:
-        qs = selectors.question_list(user=self.context["request"].user, article=article.pk).order_by("indicator", "source_start", "id")
+        qs = selectors.question_list(user=self.context["request"].user, article=article.pk).order_by(
+            "indicator", "source_start", "id"
+        )
         return QuestionSerializer(qs, many=True, context=self.context).data
 
 
 class ArticleUploadSerializer(serializers.Serializer):
-    text = serializers.CharField(required=False, trim_whitespace=False, help_text="The article as text, Markdown or HTML.")
+    text = serializers.CharField(
+        required=False, trim_whitespace=False, help_text="The article as text, Markdown or HTML."
+    )
     file = serializers.FileField(required=False, help_text="Or the article as a file (UTF-8).")
     title = serializers.CharField(required=False, max_length=300)
     source_url = serializers.URLField(required=False, allow_blank=True, default="")
@@ -58,7 +74,22 @@ class CandidateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Candidate
-        fields = ["id", "article", "rank", "start", "end", "section", "kind", "score", "context_before", "passage", "context_after", "draft", "status", "question"]
+        fields = [
+            "id",
+            "article",
+            "rank",
+            "start",
+            "end",
+            "section",
+            "kind",
+            "score",
+            "context_before",
+            "passage",
+            "context_after",
+            "draft",
+            "status",
+            "question",
+        ]
 
     def get_context_before(self, c: Candidate) -> str:
         return c.article.text[max(0, c.start - CONTEXT_CHARS) : c.start]
@@ -71,7 +102,7 @@ class ApproveSerializer(serializers.Serializer):
     """The edited draft; every field is optional and defaults to the candidate's draft."""
 
     title = serializers.CharField(required=False, max_length=300)
-    type = serializers.ChoiceField(choices=["binary", "multiple_choice"], required=False)
+    type = serializers.ChoiceField(choices=Question.Type.choices, required=False)
     options = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=50)
     description = serializers.CharField(required=False, allow_blank=True)
     resolution_criteria = serializers.CharField(required=False, allow_blank=True)
@@ -108,9 +139,16 @@ class ArticleListCreateView(APIView):
         else:
             data, filename = d["text"].encode("utf-8"), None
         article, created = articles.article_ingest(
-            data=data, filename=filename, by=request.user, title=d.get("title"), source_url=d["source_url"], horizon_days=d["horizon_days"]
+            data=data,
+            filename=filename,
+            by=request.user,
+            title=d.get("title"),
+            source_url=d["source_url"],
+            horizon_days=d["horizon_days"],
         )
-        return Response(ArticleSerializer(article).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            ArticleSerializer(article).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
 
 class ArticleDetailView(APIView):
@@ -140,7 +178,11 @@ class ArticleCandidatesView(APIView):
 class CandidateApproveView(APIView):
     permission_classes = [permissions.IsAdminUser]
 
-    @extend_schema(request=ApproveSerializer, responses={201: QuestionSerializer, **error_responses(400, 401, 403, 404, 409)}, tags=["articles"])
+    @extend_schema(
+        request=ApproveSerializer,
+        responses={201: QuestionSerializer, **error_responses(400, 401, 403, 404, 409)},
+        tags=["articles"],
+    )
     def post(self, request, pk: int):
         candidate = get_object_or_404(Candidate.objects.select_related("article"), pk=pk)
         s = ApproveSerializer(data=request.data)
@@ -153,7 +195,9 @@ class CandidateApproveView(APIView):
 class CandidateRejectView(APIView):
     permission_classes = [permissions.IsAdminUser]
 
-    @extend_schema(request=None, responses={200: CandidateSerializer, **error_responses(401, 403, 404, 409)}, tags=["articles"])
+    @extend_schema(
+        request=None, responses={200: CandidateSerializer, **error_responses(401, 403, 404, 409)}, tags=["articles"]
+    )
     def post(self, request, pk: int):
         candidate = get_object_or_404(Candidate.objects.select_related("article"), pk=pk)
         return Response(CandidateSerializer(articles.candidate_reject(candidate=candidate, by=request.user)).data)

@@ -148,7 +148,9 @@ def candidate_reject(*, candidate: Candidate, by: Any) -> Candidate:
     return c
 
 
-def question_link_source(*, question: Question, article: Article, start: int, end: int, passage_sha256: str | None = None) -> Question:
+def question_link_source(
+    *, question: Question, article: Article, start: int, end: int, passage_sha256: str | None = None
+) -> Question:
     """Attach provenance to an existing question (the seed series), checking the offsets slice
     the expected passage when its hash is given."""
     if not (0 <= start < end <= len(article.text)):
@@ -156,6 +158,8 @@ def question_link_source(*, question: Question, article: Article, start: int, en
     passage = article.text[start:end]
     if passage_sha256 and hashlib.sha256(passage.encode()).hexdigest() != passage_sha256:
         raise DomainError("the offsets do not slice the expected passage", field="source")
-    Question.objects.filter(pk=question.pk).update(article=article, source_start=start, source_end=end, source_passage=passage)
+    Question.objects.filter(pk=question.pk).update(
+        article=article, source_start=start, source_end=end, source_passage=passage
+    )
     question.refresh_from_db()
     return question

@@ -77,9 +77,7 @@ class Question(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, help_text="Unpublished questions are drafts.")
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
-    resolved_option = models.ForeignKey(
-        "Option", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    resolved_option = models.ForeignKey("Option", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     resolved_at = models.DateTimeField(null=True, blank=True)
     # Incremented by every resolve/annul/unresolve; the scoring job records the version it scored,
     # so stale or missing scores are found by comparing the two.
@@ -176,6 +174,9 @@ class ResolutionEvent(models.Model):
             models.UniqueConstraint(fields=["question", "version"], name="resolution_event_unique_version"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.action} {self.question_id} v{self.version}: {self.from_outcome or self.from_state} -> {self.to_outcome or self.to_state}"
+
 
 class Candidate(models.Model):
     """A passage of an article that poses an open question, with a drafted question for review."""
@@ -193,11 +194,11 @@ class Candidate(models.Model):
     kind = models.CharField(max_length=30)
     score = models.FloatField()
     rank = models.PositiveIntegerField()
-    draft = models.JSONField(help_text="Drafted question fields: title, type, options, resolution_criteria, close_time.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
-    question = models.OneToOneField(
-        Question, null=True, blank=True, on_delete=models.PROTECT, related_name="candidate"
+    draft = models.JSONField(
+        help_text="Drafted question fields: title, type, options, resolution_criteria, close_time."
     )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    question = models.OneToOneField(Question, null=True, blank=True, on_delete=models.PROTECT, related_name="candidate")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -22,8 +22,15 @@ def question_status(question: Question, now: datetime | None = None) -> str:
     return "open" if now < question.effective_close else "closed"
 
 
-def question_list(*, user: Any = None, status: str | None = None, series: str | None = None,
-                  article: int | None = None, search: str | None = None, now: datetime | None = None) -> QuerySet[Question]:
+def question_list(
+    *,
+    user: Any = None,
+    status: str | None = None,
+    series: str | None = None,
+    article: int | None = None,
+    search: str | None = None,
+    now: datetime | None = None,
+) -> QuerySet[Question]:
     """Questions a user may see, filtered. Drafts are visible to staff only."""
     now = now or timezone.now()
     from forecasts.models import CrowdPoint

@@ -65,9 +65,26 @@ class QuestionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Question
         fields = [
-            "id", "slug", "series", "type", "ordered", "title", "description", "resolution_criteria",
-            "options", "open_time", "close_time", "known_at", "crowd_reveal_time", "scoring_mode",
-            "status", "resolution", "source", "indicator", "crowd", "forecaster_count",
+            "id",
+            "slug",
+            "series",
+            "type",
+            "ordered",
+            "title",
+            "description",
+            "resolution_criteria",
+            "options",
+            "open_time",
+            "close_time",
+            "known_at",
+            "crowd_reveal_time",
+            "scoring_mode",
+            "status",
+            "resolution",
+            "source",
+            "indicator",
+            "crowd",
+            "forecaster_count",
         ]
 
     @extend_schema_field(OptionSerializer(many=True))
@@ -133,7 +150,9 @@ class QuestionCreateSerializer(serializers.Serializer):
     """The question fields of import_history."""
 
     slug = serializers.SlugField(max_length=120, required=False, allow_null=True)
-    series = serializers.SlugRelatedField(slug_field="slug", queryset=Series.objects.all(), required=False, allow_null=True)
+    series = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Series.objects.all(), required=False, allow_null=True
+    )
     type = serializers.ChoiceField(choices=Question.Type.choices)
     options = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=50)
     ordered = serializers.BooleanField(default=False)
@@ -150,7 +169,9 @@ class QuestionCreateSerializer(serializers.Serializer):
 
 class ResolveSerializer(serializers.Serializer):
     resolution = serializers.CharField(help_text='"yes", "no", an option label, or "annulled".', max_length=200)
-    known_at = serializers.DateTimeField(required=False, allow_null=True, help_text="When the answer became public (early close).")
+    known_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the answer became public (early close)."
+    )
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 

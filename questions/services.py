@@ -31,7 +31,9 @@ def _enqueue_unscore(question_id: int) -> None:
     question_unscore.delay(question_id)
 
 
-def series_create(*, slug: str, title: str, description: str = "", scoring_mode: str = ScoringMode.CONTINUOUS) -> Series:
+def series_create(
+    *, slug: str, title: str, description: str = "", scoring_mode: str = ScoringMode.CONTINUOUS
+) -> Series:
     if scoring_mode not in ScoringMode.values:
         raise DomainError(f"must be one of {', '.join(ScoringMode.values)}", field="scoring_mode")
     series, _ = Series.objects.get_or_create(
@@ -176,9 +178,7 @@ def _record(
     q: Question, *, action: str, by: Any, at: datetime, from_state: str, from_outcome: str, note: str
 ) -> ResolutionEvent:
     q.resolution_version += 1
-    q.save(
-        update_fields=["state", "resolved_option", "resolved_at", "known_at", "resolution_version"]
-    )
+    q.save(update_fields=["state", "resolved_option", "resolved_at", "known_at", "resolution_version"])
     return ResolutionEvent.objects.create(
         question=q,
         action=action,

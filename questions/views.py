@@ -10,8 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.exceptions import DomainError
-from config.schema import error_responses
 from config.permissions import IsStaffOrReadOnly
+from config.schema import error_responses
 
 from . import selectors, services
 from .models import Question
@@ -21,7 +21,12 @@ from .serializers import NoteSerializer, QuestionCreateSerializer, QuestionSeria
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            OpenApiParameter("status", OpenApiTypes.STR, enum=list(selectors.STATUSES), description="open (accepting forecasts), closing_soon (open, closes within 7 days), closed (past close, unresolved), resolved, annulled, draft (staff)."),
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                enum=list(selectors.STATUSES),
+                description="open (accepting forecasts), closing_soon (open, closes within 7 days), closed (past close, unresolved), resolved, annulled, draft (staff).",
+            ),
             OpenApiParameter("series", OpenApiTypes.STR, description="Series slug."),
             OpenApiParameter("article", OpenApiTypes.INT, description="Article id."),
             OpenApiParameter("search", OpenApiTypes.STR, description="Words in the title or description."),
@@ -56,14 +61,19 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         ctx["with_history"] = self.action == "retrieve"
         return ctx
 
-    @extend_schema(request=QuestionCreateSerializer, responses={201: QuestionSerializer, **error_responses(400, 401, 403)})
+    @extend_schema(
+        request=QuestionCreateSerializer, responses={201: QuestionSerializer, **error_responses(400, 401, 403)}
+    )
     def create(self, request):
         s = QuestionCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = dict(s.validated_data)
         published = data.pop("published", True)
         question = services.question_create(**data, published=published)
-        return Response(QuestionSerializer(self._fresh(question), context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+        return Response(
+            QuestionSerializer(self._fresh(question), context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     def _fresh(self, question: Question) -> Question:
         return selectors.question_list(user=self.request.user).get(pk=question.pk)
@@ -71,7 +81,9 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def _target(self, pk) -> Question:
         return get_object_or_404(Question, pk=pk)
 
-    @extend_schema(request=ResolveSerializer, responses={200: QuestionSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        request=ResolveSerializer, responses={200: QuestionSerializer, **error_responses(400, 401, 403, 404, 409)}
+    )
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
     def resolve(self, request, pk=None):
         """Resolve (or correct a resolution, or annul with "annulled"). Scores follow by a Celery job."""
@@ -86,7 +98,9 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         return Response(QuestionSerializer(self._fresh(q), context=self.get_serializer_context()).data)
 
-    @extend_schema(request=NoteSerializer, responses={200: QuestionSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        request=NoteSerializer, responses={200: QuestionSerializer, **error_responses(400, 401, 403, 404, 409)}
+    )
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
     def unresolve(self, request, pk=None):
         """Undo a resolution or annulment; the scores are removed."""

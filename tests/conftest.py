@@ -168,9 +168,25 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         cmd = [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.env["CELERY_QUEUE"],
-            "--hostname", f"{self.name}@%h", "--concurrency", "1", "--pool", "prefork",
-            "--loglevel", "INFO", "--without-gossip", "--without-mingle", *self.extra_args,
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            self.env["CELERY_QUEUE"],
+            "--hostname",
+            f"{self.name}@%h",
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            *self.extra_args,
         ]
         self._logfile = open(self.log, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._logfile, stderr=subprocess.STDOUT)

@@ -54,12 +54,17 @@ def test_compose_redis_persists_and_never_evicts(compose):
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
     full_env.update(env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_settings_pass_check_deploy_at_warning_level():
     r = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY="k" * 20 + "-this-is-a-test-only-secret-key-of-sufficient-length-" + "x" * 10,
         ALLOWED_HOSTS="forecast.example.org",
@@ -77,12 +82,23 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 def test_openapi_schema_is_valid_and_lists_the_contract_paths(client):
     resp = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert resp.status_code == 200
-    schema = resp.json() if resp["Content-Type"].startswith("application/vnd.oai.openapi+json") else yaml.safe_load(resp.content)
+    schema = (
+        resp.json()
+        if resp["Content-Type"].startswith("application/vnd.oai.openapi+json")
+        else yaml.safe_load(resp.content)
+    )
     assert schema["openapi"].startswith("3.")
     for path in [
-        "/api/v1/auth/token/", "/api/v1/questions/", "/api/v1/questions/{id}/", "/api/v1/questions/{id}/forecasts/",
-        "/api/v1/questions/{id}/withdraw/", "/api/v1/questions/{id}/resolve/", "/api/v1/questions/{id}/unresolve/",
-        "/api/v1/questions/{id}/scores/", "/api/v1/me/forecasts/", "/api/v1/me/scores/",
+        "/api/v1/auth/token/",
+        "/api/v1/questions/",
+        "/api/v1/questions/{id}/",
+        "/api/v1/questions/{id}/forecasts/",
+        "/api/v1/questions/{id}/withdraw/",
+        "/api/v1/questions/{id}/resolve/",
+        "/api/v1/questions/{id}/unresolve/",
+        "/api/v1/questions/{id}/scores/",
+        "/api/v1/me/forecasts/",
+        "/api/v1/me/scores/",
     ]:
         assert path in schema["paths"], path
     assert client.get("/api/docs/").status_code == 200

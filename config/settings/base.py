@@ -153,7 +153,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "signpost")
 CELERY_BEAT_SCHEDULE: dict = {
     # The safety net for scoring: a resolution whose job was lost (broker down) is found here.
-    "scores-reconcile": {"task": "forecasts.tasks.scores_reconcile", "schedule": float(os.environ.get("RECONCILE_SECONDS", "60"))},
+    "scores-reconcile": {
+        "task": "forecasts.tasks.scores_reconcile",
+        "schedule": float(os.environ.get("RECONCILE_SECONDS", "60")),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -193,6 +196,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "QuestionTypeEnum": "questions.models.Question.Type",
+        "QuestionStateEnum": "questions.models.Question.State",
+        "ScoringModeEnum": "questions.models.ScoringMode",
+    },
 }
 
 API_TOKEN_LIFETIME = timedelta(days=int(os.environ.get("API_TOKEN_DAYS", "30")))

@@ -17,7 +17,19 @@ def _matrix(q, resolved_q):
     return [
         ("get", "/api/v1/questions/", None, ALLOWED, ALLOWED, ALLOWED),
         ("get", f"/api/v1/questions/{q.pk}/", None, ALLOWED, ALLOWED, ALLOWED),
-        ("post", "/api/v1/questions/", {"type": "binary", "title": "New", "open_time": "2026-01-01T00:00:00Z", "close_time": "2030-01-01T00:00:00Z"}, 401, 403, ALLOWED),
+        (
+            "post",
+            "/api/v1/questions/",
+            {
+                "type": "binary",
+                "title": "New",
+                "open_time": "2026-01-01T00:00:00Z",
+                "close_time": "2030-01-01T00:00:00Z",
+            },
+            401,
+            403,
+            ALLOWED,
+        ),
         ("post", f"/api/v1/questions/{q.pk}/forecasts/", {"probability": 0.6}, 401, ALLOWED, ALLOWED),
         ("get", f"/api/v1/questions/{q.pk}/forecasts/", None, 401, ALLOWED, ALLOWED),
         ("post", f"/api/v1/questions/{q.pk}/withdraw/", None, 401, ALLOWED, ALLOWED),
@@ -35,7 +47,9 @@ def test_permission_matrix(role, client_for, make_user, make_question):
     from questions.services import question_resolve
 
     admin = make_user("matrix-admin", staff=True)
-    user = {"anonymous": None, "forecaster": make_user("matrix-user"), "staff": make_user("matrix-staff", staff=True)}[role]
+    user = {"anonymous": None, "forecaster": make_user("matrix-user"), "staff": make_user("matrix-staff", staff=True)}[
+        role
+    ]
     column = {"anonymous": 3, "forecaster": 4, "staff": 5}[role]
     for row in _matrix(make_question(title="open"), _resolved(make_question, question_resolve, admin)):
         method, path, body = row[:3]

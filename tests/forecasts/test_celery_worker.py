@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 def _question(title="Will the CSTO adopt the border programme?"):
     now = datetime.now(UTC)
-    return question_create(type="binary", title=title, open_time=now - timedelta(days=3), close_time=now + timedelta(days=30))
+    return question_create(
+        type="binary", title=title, open_time=now - timedelta(days=3), close_time=now + timedelta(days=30)
+    )
 
 
 def test_task_enqueued_on_commit_is_run_by_the_worker(celery_worker, make_user):

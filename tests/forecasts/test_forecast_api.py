@@ -154,5 +154,11 @@ def test_database_refuses_out_of_bounds_rows_even_without_the_service(forecaster
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Forecast.objects.create(
-            question=binary_q, user=forecaster, created_at=datetime.now(UTC), probabilities=[1.0, 0.0], p_min=0.0, p_max=1.0, p_sum=1.0
+            question=binary_q,
+            user=forecaster,
+            created_at=datetime.now(UTC),
+            probabilities=[1.0, 0.0],
+            p_min=0.0,
+            p_max=1.0,
+            p_sum=1.0,
         )

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_no_forecast_is_accepted_after_the_resolution_commits(make_user):
     now = datetime.now(UTC)
-    q = question_create(type="binary", title="Race", open_time=now - timedelta(days=1), close_time=now + timedelta(days=1))
+    q = question_create(
+        type="binary", title="Race", open_time=now - timedelta(days=1), close_time=now + timedelta(days=1)
+    )
     users = [make_user(f"racer{i}") for i in range(6)]
     admin = make_user("resolver", staff=True)
     accepted: list[int] = []

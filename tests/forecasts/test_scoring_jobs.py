@@ -26,7 +26,12 @@ def _history(make_user):
 
 def _rows(q):
     return {
-        (s.user.username if s.user else s.crowd_method): (s.brier_final, s.brier_mean, round(s.relative_brier, 12), s.participation)
+        (s.user.username if s.user else s.crowd_method): (
+            s.brier_final,
+            s.brier_mean,
+            round(s.relative_brier, 12),
+            s.participation,
+        )
         for s in Score.objects.filter(question=q).select_related("user")
     }
 

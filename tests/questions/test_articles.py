@@ -94,7 +94,11 @@ def test_upload_review_and_approve_over_the_api(client_for, staff, forecaster):
     q = resp.json()
     assert q["title"] == edited["title"]
     assert q["source"]["article"] == article_id
-    assert (q["source"]["start"], q["source"]["end"], q["source"]["passage"]) == (first["start"], first["end"], first["passage"])
+    assert (q["source"]["start"], q["source"]["end"], q["source"]["passage"]) == (
+        first["start"],
+        first["end"],
+        first["passage"],
+    )
     # Approving twice is refused; the question stays single.
     again = c.post(f"/api/v1/candidates/{first['id']}/approve/", {}, format="json")
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_approved"
@@ -121,7 +125,9 @@ def test_upload_refuses_unreadable_text_naming_the_field(client_for, staff):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     c = client_for(staff)
-    resp = c.post("/api/v1/articles/", {"file": SimpleUploadedFile("x.txt", b"\xff\xfe\x00\x00bin")}, format="multipart")
+    resp = c.post(
+        "/api/v1/articles/", {"file": SimpleUploadedFile("x.txt", b"\xff\xfe\x00\x00bin")}, format="multipart"
+    )
     assert resp.status_code == 400 and "text" in resp.json()["error"]["fields"]
     assert c.post("/api/v1/articles/", {}, format="json").status_code == 400
     assert not Article.objects.exists()
@@ -133,7 +139,11 @@ def test_approve_with_bad_edits_names_the_field_and_writes_nothing(client_for, s
 
     article, _ = article_ingest(data=BRIEF.read_bytes(), by=staff)
     cand = article.candidates.first()
-    resp = client_for(staff).post(f"/api/v1/candidates/{cand.pk}/approve/", {"open_time": "2031-01-01T00:00:00Z", "close_time": "2030-01-01T00:00:00Z"}, format="json")
+    resp = client_for(staff).post(
+        f"/api/v1/candidates/{cand.pk}/approve/",
+        {"open_time": "2031-01-01T00:00:00Z", "close_time": "2030-01-01T00:00:00Z"},
+        format="json",
+    )
     assert resp.status_code == 400 and "close_time" in resp.json()["error"]["fields"]
     cand.refresh_from_db()
     assert cand.status == "new" and not Question.objects.exists()

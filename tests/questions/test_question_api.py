@@ -90,15 +90,23 @@ def test_list_is_paginated(client_for, make_question):
 
 def test_resolve_records_an_audit_event_and_correction_is_recorded_too(client_for, staff, binary_q):
     c = client_for(staff)
-    resp = c.post(f"/api/v1/questions/{binary_q.pk}/resolve/", {"resolution": "yes", "note": "MFA statement"}, format="json")
+    resp = c.post(
+        f"/api/v1/questions/{binary_q.pk}/resolve/", {"resolution": "yes", "note": "MFA statement"}, format="json"
+    )
     assert resp.status_code == 200, resp.content
     assert resp.json()["resolution"]["outcome"] == "yes"
     assert resp.json()["resolution"]["known_at"] is not None  # resolved before the scheduled close
-    again = c.post(f"/api/v1/questions/{binary_q.pk}/resolve/", {"resolution": "yes", "known_at": resp.json()["resolution"]["known_at"]}, format="json")
+    again = c.post(
+        f"/api/v1/questions/{binary_q.pk}/resolve/",
+        {"resolution": "yes", "known_at": resp.json()["resolution"]["known_at"]},
+        format="json",
+    )
     assert again.status_code == 409
     fix = c.post(f"/api/v1/questions/{binary_q.pk}/resolve/", {"resolution": "no", "note": "misread"}, format="json")
     assert fix.status_code == 200
-    events = list(ResolutionEvent.objects.filter(question=binary_q).values_list("action", "from_outcome", "to_outcome", "by"))
+    events = list(
+        ResolutionEvent.objects.filter(question=binary_q).values_list("action", "from_outcome", "to_outcome", "by")
+    )
     assert events == [("resolve", "", "yes", staff.pk), ("resolve", "yes", "no", staff.pk)]
 
 
@@ -115,14 +123,19 @@ def test_resolve_refuses_known_at_in_the_future_or_before_open(client_for, staff
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     early = (binary_q.open_time - timedelta(days=1)).isoformat()
     for value in (future, early):
-        resp = c.post(f"/api/v1/questions/{binary_q.pk}/resolve/", {"resolution": "yes", "known_at": value}, format="json")
+        resp = c.post(
+            f"/api/v1/questions/{binary_q.pk}/resolve/", {"resolution": "yes", "known_at": value}, format="json"
+        )
         assert resp.status_code == 400 and "known_at" in resp.json()["error"]["fields"]
 
 
 def test_annul_and_unresolve(client_for, staff, binary_q):
     c = client_for(staff)
     assert c.post(f"/api/v1/questions/{binary_q.pk}/unresolve/").status_code == 409
-    assert c.post(f"/api/v1/questions/{binary_q.pk}/resolve/", {"resolution": "annulled"}, format="json").json()["status"] == "annulled"
+    assert (
+        c.post(f"/api/v1/questions/{binary_q.pk}/resolve/", {"resolution": "annulled"}, format="json").json()["status"]
+        == "annulled"
+    )
     resp = c.post(f"/api/v1/questions/{binary_q.pk}/unresolve/", {"note": "annulled by mistake"}, format="json")
     assert resp.status_code == 200 and resp.json()["status"] == "open"
     assert list(ResolutionEvent.objects.values_list("action", flat=True)) == ["annul", "unresolve"]

@@ -24,5 +24,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Database: {settings.DATABASES['default']['NAME']}. Admin log-in: admin / signpost-demo.")
         if options["no_serve"]:
             return
-        self.stdout.write(f"Serving the site at http://{options['addrport']}/ (API docs at /api/docs/). Ctrl-C to stop.")
+        self.stdout.write(
+            f"Serving the site at http://{options['addrport']}/ (API docs at /api/docs/). Ctrl-C to stop."
+        )
         call_command("runserver", options["addrport"], use_reloader=False)

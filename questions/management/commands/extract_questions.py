@@ -20,7 +20,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", help="the article, or - for standard input")
         parser.add_argument("--json", action="store_true", help="print JSON (the contract) instead of a table")
-        parser.add_argument("--horizon-days", type=int, default=1461, help="close date = article date + this (default 4 years)")
+        parser.add_argument(
+            "--horizon-days", type=int, default=1461, help="close date = article date + this (default 4 years)"
+        )
         parser.add_argument("--limit", type=int, default=None, help="at most this many candidates")
 
     def handle(self, *args, **options) -> None:
