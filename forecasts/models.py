@@ -79,6 +79,9 @@ class CrowdPoint(models.Model):
             models.UniqueConstraint(fields=["question", "method", "time"], name="crowd_point_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.method} on {self.question_id} from {self.time:%Y-%m-%d %H:%M}"
+
 
 class Score(models.Model):
     """Scores of one forecaster (or one crowd aggregate, with user null) on one resolved question.
@@ -132,3 +135,71 @@ class Score(models.Model):
                 condition=Q(participation__gte=0, participation__lte=1), name="score_participation_range"
             ),
         ]
+
+    def __str__(self) -> str:
+        who = f"user {self.user_id}" if self.user_id else f"crowd {self.crowd_method}"
+        return f"{who} on {self.question_id}"
+
+
+class LeaderboardEntry(models.Model):
+    """One materialised leaderboard row: a forecaster's (or, with user null, a crowd aggregate's)
+    figures over the scored questions of one scope (scoring.md section 5).
+
+    Derived data, replaced wholesale per scope by forecasts.leaderboards.leaderboards_recompute
+    after every scoring job, so that a read is one indexed query. `scope_key` is "global",
+    "series:<id>" or "question:<id>". The `rank_*` columns hold the competition rank (ties within
+    1e-9 share a rank) by each rank key among the users with at least the scope's default
+    `min_questions`; they are null for the crowd and for users below that threshold.
+    """
+
+    scope_key = models.CharField(max_length=40)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="leaderboard_entries"
+    )
+    crowd_method = models.CharField(max_length=32, blank=True, help_text="Empty for a person.")
+    questions = models.PositiveIntegerField()
+    relative_brier_sum = models.FloatField()
+    relative_brier_mean = models.FloatField()
+    relative_brier_mean_ci_low = models.FloatField()
+    relative_brier_mean_ci_high = models.FloatField()
+    brier_mean = models.FloatField(null=True)
+    brier_mean_ci_low = models.FloatField(null=True)
+    brier_mean_ci_high = models.FloatField(null=True)
+    participation_mean = models.FloatField()
+    baseline_sum = models.FloatField()
+    peer_sum = models.FloatField()
+    rank_relative_brier_sum = models.PositiveIntegerField(null=True)
+    rank_relative_brier_mean = models.PositiveIntegerField(null=True)
+    rank_brier_mean = models.PositiveIntegerField(null=True)
+    rank_peer_sum = models.PositiveIntegerField(null=True)
+    rank_baseline_sum = models.PositiveIntegerField(null=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["scope_key", "rank_relative_brier_sum", "user"], name="lb_rank_rel_sum"),
+            models.Index(fields=["scope_key", "rank_relative_brier_mean", "user"], name="lb_rank_rel_mean"),
+            models.Index(fields=["scope_key", "rank_brier_mean", "user"], name="lb_rank_brier_mean"),
+            models.Index(fields=["scope_key", "rank_peer_sum", "user"], name="lb_rank_peer_sum"),
+            models.Index(fields=["scope_key", "rank_baseline_sum", "user"], name="lb_rank_baseline_sum"),
+            models.Index(fields=["scope_key", "questions"], name="lb_scope_questions"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope_key", "user"], condition=Q(user__isnull=False), name="leaderboard_entry_unique_user"
+            ),
+            models.UniqueConstraint(
+                fields=["scope_key", "crowd_method"],
+                condition=Q(user__isnull=True),
+                name="leaderboard_entry_unique_crowd",
+            ),
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False, crowd_method="") | Q(user__isnull=True) & ~Q(crowd_method="")),
+                name="leaderboard_entry_person_or_crowd",
+            ),
+            models.CheckConstraint(condition=Q(questions__gte=1), name="leaderboard_entry_has_questions"),
+        ]
+
+    def __str__(self) -> str:
+        who = f"user {self.user_id}" if self.user_id else f"crowd {self.crowd_method}"
+        return f"{self.scope_key}: {who}"

@@ -58,7 +58,7 @@ class ForecastSerializer(serializers.ModelSerializer):
             cache[f.question_id] = [o.label for o in f.question.options.all()]
         return cache[f.question_id]
 
-    @extend_schema_field(OpenApiTypes.DOUBLE)
+    @extend_schema_field(serializers.FloatField(allow_null=True))  # null: multiple choice, withdrawal
     def get_probability(self, f: Forecast):
         if f.probabilities is None or f.question.type != "binary":
             return None

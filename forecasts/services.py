@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,6 +19,8 @@ from questions.models import Question
 
 from .models import CrowdPoint, Forecast, Score
 from .validation import probability_vector
+
+logger = logging.getLogger(__name__)
 
 
 def _open_for_forecasts(q: Question, now: datetime) -> None:
@@ -34,9 +37,16 @@ def _open_for_forecasts(q: Question, now: datetime) -> None:
 
 
 def _enqueue_crowd_update(question_id: int) -> None:
+    """Runs after the forecast has committed: a broker outage must not turn an accepted forecast
+    into an error response. The crowd history then catches up on the question's next forecast."""
+    from kombu.exceptions import OperationalError as BrokerError
+
     from .tasks import crowd_update
 
-    crowd_update.delay(question_id)
+    try:
+        crowd_update.apply_async((question_id,), ignore_result=True)  # see questions.services
+    except BrokerError:
+        logger.warning("broker unavailable: crowd_update(%s) not enqueued", question_id)
 
 
 def forecast_submit(
@@ -98,8 +108,6 @@ def forecast_withdraw(*, user: Any, question: Question, at: datetime | None = No
 
 # --- Scores: derived data, written by the Celery jobs ------------------------------------------
 
-logger = logging.getLogger(__name__)
-
 
 def _fault_point(stage: str, question_id: int) -> None:
     """Fault injection for the reliability tests (tests/faults), off unless its variable is set.
@@ -117,9 +125,8 @@ def _fault_point(stage: str, question_id: int) -> None:
             Path(path).unlink()  # only the attempt that removes the marker fails
         except FileNotFoundError:
             return
-        else:
-            logger.warning("fault injection: scoring question %s fails after writing", question_id)
-            raise OperationalError("fault injection: database error in the middle of a scoring job")
+        logger.warning("fault injection: scoring question %s fails after writing", question_id)
+        raise OperationalError("fault injection: database error in the middle of a scoring job")
 
 
 CROWD_METHODS = ("median", "recency_weighted_median", "mean", "extremized_log_odds")
@@ -228,6 +235,7 @@ def question_crowd_write(*, question_id: int) -> int:
         n_options = q.options.count()
         fs = forecast_set_for_question(question=q, n_options=n_options)
         points: list[CrowdPoint] = []
+        min_n = settings.CROWD_MIN_FORECASTERS
         for method in CROWD_METHODS:
             times, probs = crowd_history(n_options, fs, method=method)
             counts = _standing_counts(fs, times.tolist())
@@ -238,7 +246,8 @@ def question_crowd_write(*, question_id: int) -> int:
                         question_id=q.pk,
                         method=method,
                         time=datetime.fromtimestamp(ts, tz=UTC),
-                        probabilities=None if p[0] != p[0] else p,
+                        # Below the minimum the aggregate would reveal individual forecasts.
+                        probabilities=None if p[0] != p[0] or n < min_n else p,
                         n_forecasters=int(n),
                         is_latest=j == last,
                     )

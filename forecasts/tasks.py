@@ -21,14 +21,29 @@ RETRYABLE = (DatabaseError, OperationalError, BrokerError)
     max_retries=8,
 )
 def question_score(self, question_id: int) -> int:
-    """Score a resolved question (or clear the scores of one that no longer is)."""
-    return services.question_scores_write(question_id=question_id)
+    """Score a resolved question (or clear the scores of one that no longer is), then enqueue
+    the recompute of its leaderboards. A failed enqueue retries the whole task (idempotent)."""
+    n = services.question_scores_write(question_id=question_id)
+    leaderboards_recompute.delay(question_id)
+    return n
 
 
 @shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=120, max_retries=8)
 def question_unscore(self, question_id: int) -> int:
-    """Annulment and un-resolution: the same job, which deletes scores of an unresolved question."""
-    return services.question_scores_write(question_id=question_id)
+    """Annulment and un-resolution: the same job, which deletes scores of an unresolved question,
+    then the recompute of its leaderboards."""
+    n = services.question_scores_write(question_id=question_id)
+    leaderboards_recompute.delay(question_id)
+    return n
+
+
+@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=120, max_retries=8)
+def leaderboards_recompute(self, question_id: int) -> None:
+    """Recompute the materialised leaderboards of a question's scopes (question, series, global)
+    from the stored scores, and invalidate their cached reads."""
+    from .leaderboards import leaderboards_recompute as recompute
+
+    recompute(question_id=question_id)
 
 
 @shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=1, retry_backoff_max=60, max_retries=8)

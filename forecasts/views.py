@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status, throttling
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +16,7 @@ from questions.models import Question
 from questions.selectors import question_visible
 
 from . import selectors, services
+from .leaderboard_views import FORMAT_PARAM, CSVMixin, csv_errors
 from .models import Forecast, Score
 from .serializers import ForecastInputSerializer, ForecastSerializer, ScoreSerializer
 
@@ -37,14 +39,16 @@ class QuestionForecastsView(APIView):
         request=ForecastInputSerializer,
         responses={201: ForecastSerializer, **error_responses(400, 401, 404, 409, 429)},
         tags=["forecasts"],
-        description="Binary: `{\"probability\": 0.7}`. Multiple choice: `{\"probabilities\": {\"A\": 0.6, \"B\": 0.4}}`. "
+        description='Binary: `{"probability": 0.7}`. Multiple choice: `{"probabilities": {"A": 0.6, "B": 0.4}}`. '
         "Optional `rationale`. Refused at or after the close, and on resolved or annulled questions.",
     )
     def post(self, request, pk: int):
         q = _get_visible(request, pk)
         s = ForecastInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        f = services.forecast_submit(user=request.user, question=q, payload=s.validated_data["payload"], rationale=s.validated_data["rationale"])
+        f = services.forecast_submit(
+            user=request.user, question=q, payload=s.validated_data["payload"], rationale=s.validated_data["rationale"]
+        )
         f.question = q
         return Response(ForecastSerializer(f).data, status=status.HTTP_201_CREATED)
 
@@ -67,8 +71,12 @@ def _get_visible(request, pk: int) -> Question:
 class WithdrawView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=None, responses={201: ForecastSerializer, **error_responses(401, 404, 409)}, tags=["forecasts"],
-                   description="End your standing forecast without making a new one (history is kept).")
+    @extend_schema(
+        request=None,
+        responses={201: ForecastSerializer, **error_responses(401, 404, 409)},
+        tags=["forecasts"],
+        description="End your standing forecast without making a new one (history is kept).",
+    )
     def post(self, request, pk: int):
         q = _get_visible(request, pk)
         f = services.forecast_withdraw(user=request.user, question=q)
@@ -111,15 +119,43 @@ class QuestionScoresView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class MyScoresView(generics.ListAPIView):
+MY_SCORES_CSV_HEADER = [
+    "question", "question_title", "resolved_at", "brier_final", "brier_mean", "participation", "relative_brier",
+    "baseline", "peer", "coverage", "computed_at",
+]  # fmt: skip
+
+
+class MyScoresView(CSVMixin, generics.ListAPIView):
+    """The caller's scores, newest resolution first; `?format=csv` gives them all as CSV."""
+
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = ScoreSerializer
+    csv_header = MY_SCORES_CSV_HEADER
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Score.objects.none()
         return selectors.scores_for_user(user=self.request.user)
 
-    @extend_schema(tags=["scores"], responses={200: ScoreSerializer(many=True), **error_responses(401)})
+    @extend_schema(
+        tags=["scores"],
+        parameters=[FORMAT_PARAM],
+        responses={
+            (200, "application/json"): ScoreSerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="With format=csv: every score, one row each."
+            ),
+            **csv_errors(401),
+        },
+    )
     def get(self, request, *args, **kwargs):
+        if self.wants_csv(request):
+            rows = [
+                {"question": s.question_id, "question_title": s.question.title, "resolved_at": s.resolved_at.isoformat(),
+                 "brier_final": s.brier_final, "brier_mean": s.brier_mean, "participation": s.participation,
+                 "relative_brier": s.relative_brier, "baseline": s.baseline, "peer": s.peer, "coverage": s.coverage,
+                 "computed_at": s.computed_at.isoformat()}
+                for s in self.get_queryset()
+            ]  # fmt: skip
+            return self.csv_response(rows, "my-scores.csv")
         return super().get(request, *args, **kwargs)

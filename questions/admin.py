@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -81,7 +81,7 @@ class QuestionAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def resolve_view(self, request, pk: int):
-        question = Question.objects.get(pk=pk)
+        question = get_object_or_404(Question, pk=pk)
         if not request.user.has_perm("questions.change_question"):
             messages.error(request, "You may not resolve questions.")
             return redirect(reverse("admin:questions_question_change", args=[pk]))
@@ -202,7 +202,7 @@ class CandidateAdmin(admin.ModelAdmin):
     def approve_view(self, request, pk: int):
         from .articles import candidate_approve
 
-        candidate = Candidate.objects.select_related("article").get(pk=pk)
+        candidate = get_object_or_404(Candidate.objects.select_related("article"), pk=pk)
         draft = candidate.draft or {}
         initial = {
             "title": draft.get("title", ""),

@@ -31,7 +31,11 @@ def question_list(
     search: str | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Question]:
-    """Questions a user may see, filtered. Drafts are visible to staff only."""
+    """Questions a user may see, filtered. Drafts are visible to staff only.
+
+    Each question carries `crowd_latest` (the current crowd median) whatever its reveal time:
+    callers must apply forecasts.selectors.crowd_visible before showing it, as the API serializer
+    and the site do."""
     now = now or timezone.now()
     from forecasts.models import CrowdPoint
 

@@ -4,6 +4,7 @@ audit event, and enqueues follow-up work only once the transaction has committed
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -16,19 +17,34 @@ from config.exceptions import Conflict, DomainError, ValidationFailed
 from .models import Article, Option, Question, ResolutionEvent, ScoringMode, Series
 
 BINARY_OPTIONS = ("yes", "no")
+logger = logging.getLogger(__name__)
 
 
 def _enqueue_scoring(question_id: int) -> None:
     # Imported here: questions must not depend on forecasts at import time (data flows one way).
     from forecasts.tasks import question_score
 
-    question_score.delay(question_id)
+    _delay_after_commit(question_score, question_id)
 
 
 def _enqueue_unscore(question_id: int) -> None:
     from forecasts.tasks import question_unscore
 
-    question_unscore.delay(question_id)
+    _delay_after_commit(question_unscore, question_id)
+
+
+def _delay_after_commit(task: Any, question_id: int) -> None:
+    """Enqueue from an on_commit callback. The resolution has already committed, so a broker
+    outage must not turn it into an error for the caller: the job is logged as not enqueued and
+    beat's scores_reconcile enqueues it once the broker is back (scored_version lags)."""
+    from kombu.exceptions import OperationalError as BrokerError
+
+    try:
+        # ignore_result: nobody waits for this result, and subscribing to it would make the call
+        # hang on a dead result backend (the same Redis) instead of failing fast.
+        task.apply_async((question_id,), ignore_result=True)
+    except BrokerError:
+        logger.warning("broker unavailable: %s(%s) not enqueued; scores_reconcile will", task.name, question_id)
 
 
 def series_create(

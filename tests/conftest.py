@@ -52,9 +52,18 @@ def _clear_cache(request):
     if not _django_loaded(request):
         yield
         return
+    from django.conf import settings
     from django.core.cache import cache
 
-    cache.clear()
+    prefix = settings.CACHES["default"].get("KEY_PREFIX")
+    if prefix and hasattr(cache, "_cache"):
+        # Only this run's keys: clear() would FLUSHDB the shared Redis database, broker queue included.
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
     yield
 
 

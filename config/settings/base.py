@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -118,10 +119,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open (config/cache.py): a Redis outage must not turn every throttled request
+            # into a 500; short socket timeouts keep an unreachable Redis from hanging requests.
+            "BACKEND": "config.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "signpost"),
             "TIMEOUT": 300,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:
@@ -146,8 +150,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "600"))
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "540"))
 # Redis redelivers an unacknowledged message after the visibility timeout: it must exceed the
-# longest task (the hard time limit), or a slow task would run twice at once.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+# longest task (the hard time limit), or a slow task would run twice at once. The default leaves
+# 300 s of margin; CELERY_VISIBILITY_TIMEOUT overrides it (the fault tests use a few seconds, with
+# a hard limit below it, to see a killed worker's job redelivered quickly). A value that breaks
+# the invariant is refused rather than silently running jobs twice.
+CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(CELERY_TASK_TIME_LIMIT + 300)))
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be greater than CELERY_TASK_TIME_LIMIT")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "signpost")
@@ -183,6 +193,7 @@ REST_FRAMEWORK = {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "NUM_PROXIES": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")) or None,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -203,11 +214,18 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The crowd forecast is published only while at least this many forecasts stand: with one, the
+# "crowd" is that person's forecast; with two, each can work out the other's from the median.
+CROWD_MIN_FORECASTERS = int(os.environ.get("CROWD_MIN_FORECASTERS", "3"))
+
 API_TOKEN_LIFETIME = timedelta(days=int(os.environ.get("API_TOKEN_DAYS", "30")))
 
 # Login brute-force protection: failures per username+IP within the window lock that pair out.
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+# How many reverse proxies in front of the web processes append to X-Forwarded-For. 0 (default):
+# the socket address is the client. Throttles use the same count (NUM_PROXIES).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 LOGGING = {
     "version": 1,

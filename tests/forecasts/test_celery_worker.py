@@ -27,9 +27,10 @@ def test_task_enqueued_on_commit_is_run_by_the_worker(celery_worker, make_user):
     q = _question()
     forecast_submit(user=make_user("w1"), question=q, payload={"probability": 0.8})
     forecast_submit(user=make_user("w2"), question=q, payload={"probability": 0.4})
+    forecast_submit(user=make_user("w2b"), question=q, payload={"probability": 0.6})
     # The worker (a separate process) writes the crowd history of the committed forecasts.
     latest = wait_for(
-        lambda: CrowdPoint.objects.filter(question=q, method="median", is_latest=True, n_forecasters=2).first(),
+        lambda: CrowdPoint.objects.filter(question=q, method="median", is_latest=True, n_forecasters=3).first(),
         message="the worker to write the crowd history",
     )
     assert latest.probabilities == pytest.approx([0.6, 0.4])

@@ -1,0 +1,267 @@
+"""Reads that only the site's pages need. They compose the domain selectors (questions.selectors,
+forecasts.selectors) and never bypass their visibility rules: the crowd is hidden before the
+reveal time unless the reader is staff, drafts are hidden from non-staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import groupby
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from forecasts.models import CrowdPoint, Forecast, Score
+from forecasts.selectors import crowd_history, crowd_visible
+from questions.models import Article, Question, Series
+from questions.selectors import question_list, question_status
+
+STATUS_LABELS = {
+    "open": "Open",
+    "closed": "Closed, awaiting resolution",
+    "resolved": "Resolved",
+    "annulled": "Annulled",
+    "draft": "Draft",
+}
+
+
+def _ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+def latest_crowd(question: Question) -> CrowdPoint | None:
+    """The current median crowd point; uses the prefetch of question_list when present."""
+    prefetched = getattr(question, "crowd_latest", None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    return CrowdPoint.objects.filter(question=question, method="median", is_latest=True).first()
+
+
+@dataclass
+class QuestionCard:
+    """One question as the list and article pages show it."""
+
+    question: Question
+    status: str
+    status_label: str
+    crowd_visible: bool
+    crowd: list[dict[str, Any]] | None  # [{"label", "p"}] in option order, when visible and someone stands
+    n_forecasters: int | None
+    outcome: str | None
+    outcome_p: float | None = None  # the crowd's probability of what happened
+    number: int | None = None  # its passage's number on the article page
+
+
+def question_card(question: Question, *, user: Any, now: datetime) -> QuestionCard:
+    status = question_status(question, now)
+    visible = crowd_visible(question=question, user=user, now=now)
+    options = list(question.options.all())
+    crowd = None
+    n = None
+    outcome_p = None
+    if visible:
+        point = latest_crowd(question)
+        if point is not None:
+            n = point.n_forecasters
+            if point.probabilities is not None:
+                crowd = [{"label": o.label, "p": p} for o, p in zip(options, point.probabilities, strict=False)]
+                if question.resolved_option_id:
+                    outcome_p = next(
+                        (
+                            p
+                            for o, p in zip(options, point.probabilities, strict=False)
+                            if o.pk == question.resolved_option_id
+                        ),
+                        None,
+                    )
+    outcome = question.resolved_option.label if question.resolved_option_id else None
+    return QuestionCard(
+        question=question,
+        status=status,
+        status_label=STATUS_LABELS.get(status, status),
+        crowd_visible=visible,
+        crowd=crowd,
+        n_forecasters=n,
+        outcome=outcome,
+        outcome_p=outcome_p,
+    )
+
+
+def question_cards(questions: list[Question], *, user: Any, now: datetime) -> list[QuestionCard]:
+    return [question_card(q, user=user, now=now) for q in questions]
+
+
+def filter_choices(*, user: Any) -> dict[str, QuerySet]:
+    """Series and articles that have at least one question the reader may see."""
+    visible = question_list(user=user)
+    return {
+        "series": Series.objects.filter(questions__in=visible.values("pk")).distinct().order_by("title"),
+        "articles": Article.objects.filter(questions__in=visible.values("pk")).distinct().order_by("title"),
+    }
+
+
+@dataclass
+class HistoryRow:
+    forecast: Forecast
+    withdrawn: bool
+    cells: list[dict[str, Any]] = field(default_factory=list)  # [{"label", "p"}]
+
+
+def forecast_history(*, question: Question, user: Any) -> list[HistoryRow]:
+    """The reader's own forecasts and withdrawals on a question, newest first."""
+    if user is None or not user.is_authenticated:
+        return []
+    options = list(question.options.all())
+    rows = []
+    for f in Forecast.objects.filter(question=question, user=user).order_by("-created_at", "-id"):
+        cells = []
+        if f.probabilities is not None:
+            cells = [{"label": o.label, "p": p} for o, p in zip(options, f.probabilities, strict=False)]
+        rows.append(HistoryRow(forecast=f, withdrawn=f.kind == Forecast.Kind.WITHDRAWAL, cells=cells))
+    return rows
+
+
+def crowd_chart_data(*, question: Question, now: datetime, history: list[HistoryRow] | None = None) -> dict[str, Any]:
+    """The median crowd history as the chart script reads it (via json_script): one point per
+    change, probabilities in option order or null while nobody stands, and the time the last
+    value holds until (now, or the close)."""
+    options = [o.label for o in question.options.all()]
+    points = [
+        {"t": _ms(p.time), "p": p.probabilities, "n": p.n_forecasters}
+        for p in crowd_history(question=question, method="median")
+    ]
+    end = min(now, question.effective_close)
+    if points and _ms(end) < points[-1]["t"]:
+        end = now
+    return {
+        "type": question.type,
+        "labels": options,
+        "points": points,
+        "end": _ms(end),
+        "open": _ms(question.open_time),
+        # The reader's own binary forecasts, drawn as dots over the crowd's line.
+        "mine": [
+            {"t": _ms(r.forecast.created_at), "p": r.cells[0]["p"]}
+            for r in (history or [])
+            if not r.withdrawn and question.type == Question.Type.BINARY
+        ],
+    }
+
+
+def crowd_table(*, question: Question, limit: int = 500) -> list[dict[str, Any]]:
+    """The median crowd history for the table beside the chart, newest first (at most `limit`)."""
+    points = list(crowd_history(question=question, method="median").order_by("-time")[:limit])
+    return [{"time": p.time, "n": p.n_forecasters, "p": p.probabilities} for p in points]
+
+
+def score_for(*, question: Question, user: Any) -> Score | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Score.objects.filter(question=question, user=user).first()
+
+
+def crowd_score_for(*, question: Question) -> Score | None:
+    return Score.objects.filter(question=question, user__isnull=True, crowd_method="median").first()
+
+
+# --- The article page ------------------------------------------------------------------------
+
+
+@dataclass
+class Segment:
+    text: str
+    question_ids: list[int] = field(default_factory=list)  # empty: plain text; else a highlighted passage
+
+    @property
+    def is_passage(self) -> bool:
+        return bool(self.question_ids)
+
+    @property
+    def anchor_id(self) -> int | None:
+        return self.question_ids[0] if self.question_ids else None
+
+    @property
+    def extra_ids(self) -> list[int]:
+        return self.question_ids[1:]
+
+    links: list[dict[str, Any]] = field(default_factory=list)  # [{"id", "number", "title"}]
+
+
+def _spans(article: Article, questions: list[Question]) -> list[tuple[int, int, int]]:
+    """(start, end, question id) of the questions whose passage lies in the text, in text order."""
+    n = len(article.text)
+    return sorted(
+        (q.source_start, q.source_end, q.pk)
+        for q in questions
+        if q.source_start is not None and q.source_end is not None and q.source_end <= n
+    )
+
+
+def passage_numbers(article: Article, questions: list[Question]) -> dict[int, int]:
+    """Question id -> the number its passage carries in the text (Q1, Q2, ... in text order)."""
+    return {qid: i + 1 for i, (_, _, qid) in enumerate(_spans(article, questions))}
+
+
+def article_segments(article: Article, questions: list[Question]) -> list[Segment]:
+    """The article text cut into plain runs and highlighted passages. Overlapping passages merge
+    into one highlight that carries an anchor for each of their questions."""
+    text = article.text
+    spans = _spans(article, questions)
+    merged: list[list[Any]] = []  # [start, end, [ids]]
+    for start, end, qid in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2].append(qid)
+        else:
+            merged.append([start, end, [qid]])
+    numbers = passage_numbers(article, questions)
+    titles = {q.pk: q.title for q in questions}
+    segments: list[Segment] = []
+    cursor = 0
+    for start, end, ids in merged:
+        if start > cursor:
+            segments.append(Segment(text[cursor:start]))
+        links = [{"id": qid, "number": numbers[qid], "title": titles[qid]} for qid in ids]
+        segments.append(Segment(text[start:end], ids, links))
+        cursor = end
+    if cursor < len(text):
+        segments.append(Segment(text[cursor:]))
+    return segments
+
+
+def article_questions(*, article: Article, user: Any) -> list[Question]:
+    return list(question_list(user=user, article=article.pk).order_by("indicator", "source_start", "id"))
+
+
+def group_by_indicator(cards: list[QuestionCard]) -> list[tuple[str, list[QuestionCard]]]:
+    """Cards grouped under their indicator heading, in order of first appearance in the text;
+    questions without an indicator come last."""
+
+    def first_pos(card: QuestionCard) -> int:
+        return card.question.source_start if card.question.source_start is not None else 10**9
+
+    keyed = sorted(cards, key=lambda c: (c.question.indicator == "", c.question.indicator, first_pos(c)))
+    groups = [(name, list(items)) for name, items in groupby(keyed, key=lambda c: c.question.indicator)]
+    groups.sort(key=lambda g: (g[0] == "", min(first_pos(c) for c in g[1])))
+    return groups
+
+
+# --- Profiles --------------------------------------------------------------------------------
+
+
+def user_scores(*, user: Any) -> list[Score]:
+    crowd = Prefetch(
+        "question__scores",
+        queryset=Score.objects.filter(user__isnull=True, crowd_method="median"),
+        to_attr="crowd_scores",
+    )
+    return list(
+        Score.objects.filter(user=user)
+        .select_related("question", "question__resolved_option", "question__series")
+        .prefetch_related(crowd)
+        .order_by("-resolved_at", "question_id")
+    )
+
+
+def user_recent_forecasts(*, user: Any, limit: int = 20) -> list[Forecast]:
+    return list(Forecast.objects.filter(user=user).select_related("question").order_by("-created_at", "-id")[:limit])

@@ -1,0 +1,298 @@
+"""The forecaster-facing site: thin views over the services and selectors.
+
+Writes go through forecasts.services (the same rules as the API); a refusal is a DomainError
+whose message is shown next to the input it names. Successful writes redirect (POST-redirect-GET)
+with a message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from config.exceptions import DomainError
+from forecasts import services as forecast_services
+from forecasts.selectors import crowd_visible
+from questions.models import Article, Question, Series
+from questions.selectors import question_list, question_status, question_visible
+
+from . import selectors
+from .forms import ForecastForm, LoginForm, SignupForm
+
+LIST_FILTERS = [
+    ("open", "Open"),
+    ("closing_soon", "Closing soon"),
+    ("resolved", "Resolved"),
+    ("all", "All"),
+]
+PAGE_SIZE = 25
+
+
+# --- Accounts --------------------------------------------------------------------------------
+
+
+class SiteLoginView(LoginView):
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("web:question_list")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.public_name}. Your account is ready.")
+        return redirect(_safe_next(request, reverse("web:question_list")))
+    return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+# --- Questions -------------------------------------------------------------------------------
+
+
+def question_list_view(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or "open"
+    if status not in dict(LIST_FILTERS):
+        status = "open"
+    series = request.GET.get("series") or None
+    article_raw = request.GET.get("article") or ""
+    article = int(article_raw) if article_raw.isdigit() else None
+    search = (request.GET.get("q") or "").strip()[:200] or None
+    now = timezone.now()
+    qs = question_list(
+        user=request.user,
+        status=None if status == "all" else status,
+        series=series,
+        article=article,
+        search=search,
+        now=now,
+    )
+    if status == "resolved":
+        qs = qs.order_by("-resolved_at", "id")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    cards = selectors.question_cards(list(page.object_list), user=request.user, now=now)
+    params = request.GET.copy()
+    params.pop("page", None)
+    filter_links = []
+    for key, label in LIST_FILTERS:
+        p = params.copy()
+        p["status"] = key
+        filter_links.append({"key": key, "label": label, "query": p.urlencode(), "current": key == status})
+    context = {
+        "cards": cards,
+        "page": page,
+        "status": status,
+        "filter_links": filter_links,
+        "series_slug": series or "",
+        "article_id": article,
+        "search": search or "",
+        "page_query": params.urlencode(),
+        **selectors.filter_choices(user=request.user),
+    }
+    return render(request, "web/question_list.html", context)
+
+
+def _visible_question(request: HttpRequest, pk: int) -> Question:
+    question = get_object_or_404(
+        Question.objects.select_related("series", "article", "resolved_option").prefetch_related("options"), pk=pk
+    )
+    if not question_visible(question=question, user=request.user):
+        raise Http404("No such question.")
+    return question
+
+
+def _question_context(request: HttpRequest, question: Question, form: ForecastForm | None = None) -> dict[str, Any]:
+    now = timezone.now()
+    user = request.user if request.user.is_authenticated else None
+    history = selectors.forecast_history(question=question, user=request.user)
+    standing = next((row for row in history), None)
+    standing = standing if standing is not None and not standing.withdrawn else None
+    if form is None:
+        initial: dict[str, str] = {}
+        if standing is not None:
+            from .templatetags.signpost import pct_number
+
+            if question.type == Question.Type.BINARY:
+                initial["probability"] = pct_number(standing.cells[0]["p"])
+            else:
+                for option, cell in zip(question.options.all(), standing.cells, strict=False):
+                    initial[f"p_{option.position}"] = pct_number(cell["p"])
+        form = ForecastForm(question, initial=initial)
+    status = question_status(question, now)
+    visible = crowd_visible(question=question, user=user, now=now)
+    context = {
+        "question": question,
+        "options": list(question.options.all()),
+        "status": status,
+        "status_label": selectors.STATUS_LABELS.get(status, status),
+        "accepts_forecasts": status == "open",
+        "form": form,
+        "history": history,
+        "standing": standing,
+        "crowd_visible": visible,
+        "crowd_before_reveal": visible and now < question.reveal_time,
+        "card": selectors.question_card(question, user=user, now=now),
+        "chart": selectors.crowd_chart_data(question=question, now=now, history=history) if visible else None,
+        "crowd_rows": selectors.crowd_table(question=question) if visible else [],
+        "my_score": selectors.score_for(question=question, user=request.user),
+        "crowd_score": selectors.crowd_score_for(question=question)
+        if question.state == Question.State.RESOLVED
+        else None,
+    }
+    return context
+
+
+def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    question = _visible_question(request, pk)
+    return render(request, "web/question_detail.html", _question_context(request, question))
+
+
+@login_required
+@require_POST
+def forecast_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    question = _visible_question(request, pk)
+    form = ForecastForm(question, data=request.POST)
+    try:
+        forecast_services.forecast_submit(
+            user=request.user, question=question, payload=form.payload(), rationale=form.rationale
+        )
+    except DomainError as e:
+        form.add_domain_error(e)
+        context = _question_context(request, question, form=form)
+        return render(request, "web/question_detail.html", context, status=e.http_status)
+    messages.success(request, "Your forecast is saved.")
+    return redirect(reverse("web:question_detail", args=[question.pk]) + "#your-forecasts")
+
+
+@login_required
+@require_POST
+def forecast_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    question = _visible_question(request, pk)
+    try:
+        forecast_services.forecast_withdraw(user=request.user, question=question)
+    except DomainError as e:
+        messages.error(request, f"Not withdrawn: {e.message}.")
+    else:
+        messages.success(request, "Your forecast is withdrawn. Your history is kept.")
+    return redirect(reverse("web:question_detail", args=[question.pk]) + "#your-forecasts")
+
+
+# --- Articles --------------------------------------------------------------------------------
+
+
+def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(Article, pk=pk)
+    now = timezone.now()
+    questions = selectors.article_questions(article=article, user=request.user)
+    cards = selectors.question_cards(questions, user=request.user, now=now)
+    numbers = selectors.passage_numbers(article, questions)
+    for card in cards:
+        card.number = numbers.get(card.question.pk)
+    context = {
+        "article": article,
+        "segments": selectors.article_segments(article, questions),
+        "groups": selectors.group_by_indicator(cards),
+        "n_questions": len(cards),
+    }
+    return render(request, "web/article_detail.html", context)
+
+
+# --- Leaderboards and profiles ----------------------------------------------------------------
+
+
+def _leaderboard_page(request: HttpRequest, **scope: Any) -> dict[str, Any]:
+    from forecasts.leaderboards import leaderboard_read
+
+    try:
+        offset = max(0, int(request.GET.get("offset", 0)))
+    except ValueError:
+        offset = 0
+    limit = 50
+    kwargs: dict[str, Any] = {
+        "user": request.user if request.user.is_authenticated else None,
+        "offset": offset,
+        "limit": limit,
+    }
+    min_raw = request.GET.get("min_questions", "")
+    if min_raw.isdigit():
+        kwargs["min_questions"] = int(min_raw)
+    board = leaderboard_read(**scope, **kwargs)
+    me = board.get("me")
+    my_id = me["user"]["id"] if me else None
+    me_on_page = any(e["user"]["id"] == my_id for e in board["entries"]) if my_id is not None else False
+    return {
+        "board": board,
+        "my_id": my_id,
+        "me_on_page": me_on_page,
+        "offset": offset,
+        "prev_offset": max(0, offset - limit) if offset > 0 else None,
+        "next_offset": offset + limit if offset + limit < board["count"] else None,
+        "mean_ranked": (board.get("rank_by") or "").endswith("mean"),
+    }
+
+
+def leaderboard_global(request: HttpRequest) -> HttpResponse:
+    context = _leaderboard_page(request, scope="global")
+    context["title"] = "Global leaderboard"
+    return render(request, "web/leaderboard.html", context)
+
+
+def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    series = get_object_or_404(Series, slug=slug)
+    now = timezone.now()
+    context = _leaderboard_page(request, scope="series", series=series)
+    questions = list(question_list(user=request.user, series=series.slug, now=now))
+    context.update(
+        {
+            "series": series,
+            "title": f"{series.title}: leaderboard",
+            "cards": selectors.question_cards(questions, user=request.user, now=now),
+        }
+    )
+    return render(request, "web/leaderboard.html", context)
+
+
+def _profile(request: HttpRequest, subject: User, *, own: bool) -> HttpResponse:
+    from forecasts.leaderboards import calibration_for_user
+
+    context = {
+        "subject": subject,
+        "own": own,
+        "scores": selectors.user_scores(user=subject),
+        "calibration": calibration_for_user(user=subject),
+        "recent": selectors.user_recent_forecasts(user=subject) if own else [],
+    }
+    return render(request, "web/profile.html", context)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    return _profile(request, request.user, own=True)
+
+
+def user_profile(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = get_object_or_404(User, pk=pk, is_active=True)
+    if request.user.is_authenticated and request.user.pk == subject.pk:
+        return redirect("web:profile")
+    return _profile(request, subject, own=False)
