@@ -205,11 +205,9 @@ def demo_report(result: DemoResult, *, top: int = 12) -> str:
 
     lines.append("")
     lines.append("What the crowd said, and what happened (crowd median at close, per indicator):")
-    questions = (
-        Question.objects.filter(series=result.series)
-        .select_related("resolved_option")
-        .prefetch_related("options")
-        .order_by("indicator", "id")
+    questions = sorted(
+        Question.objects.filter(series=result.series).select_related("resolved_option").prefetch_related("options"),
+        key=lambda q: (q.indicator == "", q.indicator, q.id),  # the article's indicators first, the rest after
     )
     current = None
     for q in questions:

@@ -133,7 +133,7 @@ else:
 
 # --- Celery ---------------------------------------------------------------------------------
 # Every setting here serves "a forecast or a score is never lost":
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 # Without a broker (the embedded demo) tasks run in-process as soon as they are enqueued.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
