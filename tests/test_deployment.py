@@ -107,3 +107,14 @@ def test_openapi_schema_is_valid_and_lists_the_contract_paths(client):
 def test_schema_generation_has_no_warnings():
     r = _manage("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull)
     assert r.returncode == 0, r.stderr[-3000:]
+
+
+@pytest.mark.django_db
+def test_api_docs_load_their_assets_from_this_site_not_a_cdn(client):
+    import re
+
+    html = client.get("/api/docs/").content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html) + re.findall(r'url:\s*"([^"]+)"', html)
+    assert sources, html[:500]
+    assert all(s.startswith("/") for s in sources if not s.startswith("#")), sources
+    assert "cdn" not in html.lower() and "https://" not in html
