@@ -258,34 +258,57 @@ def question_resolve(
 
 def question_annul(*, question: Question, by: Any, note: str = "", at: datetime | None = None) -> Question:
     """Annul: the question will never be scored. Deletes its scores after commit."""
-    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
-        q = _lock(question)
-        now = at or timezone.now()  # read under the lock: later than any forecast that got in first
-        if q.state == Question.State.ANNULLED:
-            raise Conflict("already annulled", field="resolution", code="already_annulled")
-        from_state, from_outcome = q.state, _outcome_label(q)
-        q.state = Question.State.ANNULLED
-        q.resolved_option = None
-        q.resolved_at = now
-        _record(q, action="annul", by=by, at=now, from_state=from_state, from_outcome=from_outcome, note=note)
-        transaction.on_commit(lambda: _enqueue_unscore(q.pk))
-    return q
+    return _unresolve_as(
+        question,
+        state=Question.State.ANNULLED,
+        action="annul",
+        by=by,
+        note=note,
+        at=at,
+        refuse_from=Question.State.ANNULLED,
+        refusal=Conflict("already annulled", field="resolution", code="already_annulled"),
+    )
 
 
 def question_unresolve(*, question: Question, by: Any, note: str = "", at: datetime | None = None) -> Question:
     """Undo a resolution or annulment: the question is unresolved again and its early close
     (known_at) is cleared, so it accepts forecasts again if its scheduled close is still ahead.
     Deletes its scores after commit."""
+    return _unresolve_as(
+        question,
+        state=Question.State.OPEN,
+        action="unresolve",
+        by=by,
+        note=note,
+        at=at,
+        refuse_from=Question.State.OPEN,
+        refusal=Conflict("the question is not resolved", field="resolution", code="not_resolved"),
+    )
+
+
+def _unresolve_as(
+    question: Question,
+    *,
+    state: str,
+    action: str,
+    by: Any,
+    note: str,
+    at: datetime | None,
+    refuse_from: str,
+    refusal: Conflict,
+) -> Question:
+    """The transitions away from an outcome (annul, unresolve): same lock, audit and follow-up."""
     with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
         q = _lock(question)
         now = at or timezone.now()  # read under the lock: later than any forecast that got in first
-        if q.state == Question.State.OPEN:
-            raise Conflict("the question is not resolved", field="resolution", code="not_resolved")
+        if q.state == refuse_from:
+            raise refusal
         from_state, from_outcome = q.state, _outcome_label(q)
-        q.state = Question.State.OPEN
+        q.state = state
         q.resolved_option = None
-        q.resolved_at = None
-        q.known_at = None
-        _record(q, action="unresolve", by=by, at=now, from_state=from_state, from_outcome=from_outcome, note=note)
+        q.resolved_at = now if state == Question.State.ANNULLED else None
+        if state == Question.State.OPEN:
+            q.known_at = None
+        _record(q, action=action, by=by, at=now, from_state=from_state, from_outcome=from_outcome, note=note)
         transaction.on_commit(lambda: _enqueue_unscore(q.pk))
     return q

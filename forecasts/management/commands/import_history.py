@@ -23,8 +23,6 @@ top-level "forecasts" list whose rows name their "question" by slug (forecasts.s
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +34,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from config.cli import fail, read_json
 from config.exceptions import DomainError, ValidationFailed
 from forecasts.models import Forecast
 from forecasts.validation import probability_vector
@@ -392,6 +391,9 @@ def write(plan: Plan) -> dict[str, int]:
                 q = question_create(**f, series=series_by_slug.get(series_slug) if series_slug else None, **article_kw)
                 created["questions"] += 1
             if pq.forecasts:
+                # The question lock first, as forecast_submit takes it: forecast ids of a question are
+                # then allocated in commit order, which the incremental crowd update relies on.
+                Question.objects.select_for_update().get(pk=q.pk)
                 rows = []
                 for pf in pq.forecasts:
                     _open_for_forecasts(q, pf.time)  # the rule forecast_submit applies, on the same row
@@ -430,27 +432,13 @@ class Command(BaseCommand):
         parser.add_argument("file", help="a JSON file in the import_history format, or - for standard input")
 
     def handle(self, *args, **options) -> None:
-        path = options["file"]
-        try:
-            text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
-        except FileNotFoundError:
-            self._fail(f"file: {path} does not exist")
-        except (OSError, UnicodeDecodeError) as e:
-            self._fail(f"file: cannot be read as UTF-8 text ({e.__class__.__name__})")
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as e:
-            self._fail(f"input: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})")
+        doc = read_json(options["file"])
         try:
             plan = validate(doc)
             created = write(plan)
         except ImportFault as e:
-            self._fail(str(e))
+            fail(str(e))
         except DomainError as e:  # a rule the services still refused while writing: nothing was written
-            self._fail(f"{e.field or 'input'}: {e.message}")
+            fail(f"{e.field or 'input'}: {e.message}")
         summary = ", ".join(f"{n} {k}" for k, n in created.items())
         self.stdout.write(f"created: {summary}")
-
-    def _fail(self, line: str) -> None:
-        sys.stderr.write(line.replace("\n", " ") + "\n")
-        sys.exit(2)

@@ -7,9 +7,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from config.cli import fail, read_bytes
 from questions.extraction import ExtractionInputError, extract_candidates, load_document, render_table
-
-from ._input import fail, read_bytes
 
 
 class Command(BaseCommand):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from config.cli import fail, read_bytes
 from config.exceptions import DomainError
 from questions.articles import article_ingest
-
-from ._input import fail, read_bytes
 
 
 class Command(BaseCommand):
