@@ -245,13 +245,28 @@ def _entry_model(
     )  # fmt: skip
 
 
+def _insert_entries(rows: list[LeaderboardEntry]) -> None:
+    """Insert materialised rows: COPY on PostgreSQL (a few times faster than INSERTs for the
+    thousands of rows of a large scope), bulk_create elsewhere."""
+    if connection.vendor != "postgresql" or not rows:
+        LeaderboardEntry.objects.bulk_create(rows, batch_size=2000)
+        return
+    fields = [f for f in LeaderboardEntry._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(LeaderboardEntry._meta.db_table)
+    names = [f.attname for f in fields]
+    with connection.cursor() as cur, cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([getattr(row, name) for name in names])
+
+
 def _recompute_scopes(keys: list[str]) -> None:
     for key in keys:
         with transaction.atomic():
             _scope_lock(key)  # serialises recomputations of one scope; the rows are read after it
             rows = _scope_rows(key, timezone.now())
             LeaderboardEntry.objects.filter(scope_key=key).delete()
-            LeaderboardEntry.objects.bulk_create(rows, batch_size=2000)
+            _insert_entries(rows)
             transaction.on_commit(lambda key=key: _bump([key]))
 
 
@@ -268,9 +283,9 @@ def leaderboards_recompute(*, question_id: int) -> None:
     _recompute_scopes(keys)
 
 
-def leaderboards_recompute_all(*, progress=None) -> None:
-    """Recompute every scope: global, each series with questions, each question with scores, and
-    drop the rows of scopes that no longer have any. `progress(done, total)` is called per scope."""
+def leaderboard_scope_keys() -> list[str]:
+    """Every scope that has rows to materialise: global, each series with questions, each
+    question with scores. Drops (and invalidates) the rows of scopes that no longer have any."""
     question_ids = list(Score.objects.values_list("question_id", flat=True).distinct().order_by("question_id"))
     series_ids = list(
         Series.objects.filter(questions__isnull=False).values_list("id", flat=True).distinct().order_by("id")
@@ -280,6 +295,21 @@ def leaderboards_recompute_all(*, progress=None) -> None:
     if stale:
         LeaderboardEntry.objects.filter(scope_key__in=stale).delete()
         _bump(stale)
+    return keys
+
+
+def leaderboards_recompute_scopes(keys: list[str]) -> int:
+    """Recompute the given scopes, each in its own transaction under its advisory lock (so any
+    number of processes may share a list of scopes). Returns the number of scopes."""
+    for key in keys:
+        _recompute_scopes([key])
+    return len(keys)
+
+
+def leaderboards_recompute_all(*, progress=None) -> None:
+    """Recompute every scope: global, each series with questions, each question with scores, and
+    drop the rows of scopes that no longer have any. `progress(done, total)` is called per scope."""
+    keys = leaderboard_scope_keys()
     for i, key in enumerate(keys, 1):
         _recompute_scopes([key])
         if progress:

@@ -72,6 +72,12 @@ class CrowdPoint(models.Model):
     probabilities = models.JSONField(null=True, help_text="Null while nobody has a standing forecast.")
     n_forecasters = models.PositiveIntegerField()
     is_latest = models.BooleanField(default=False, help_text="The current crowd forecast.")
+    through_forecast_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The highest forecast id the history held when this point was written: the "
+        "incremental crowd update appends only for forecasts after it.",
+    )
 
     class Meta:
         ordering = ["question", "method", "time"]

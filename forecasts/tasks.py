@@ -46,6 +46,45 @@ def leaderboards_recompute(self, question_id: int) -> None:
     recompute(question_id=question_id)
 
 
+@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=120, max_retries=8)
+def scores_write_chunk(self, question_ids: list[int]) -> dict:
+    """Score a chunk of questions in one transaction (the fan-out of `rescore --fanout`); the
+    leaderboards are recomputed once, by the chord's callback, after every chunk has finished.
+    Returns who ran it, so a caller can see the work spread over the workers."""
+    rows = services.questions_scores_write(question_ids=question_ids)
+    return {"rows": rows, "questions": len(question_ids), "hostname": self.request.hostname or "eager"}
+
+
+@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=120, max_retries=8)
+def leaderboards_recompute_all(self, chunk_results: list | None = None) -> dict:
+    """Recompute every materialised leaderboard (the callback of the rescore fan-out's chord,
+    which Celery runs once, after every chunk job of the group has succeeded)."""
+    from django.utils import timezone
+
+    from .leaderboards import leaderboards_recompute_all as recompute
+
+    started = timezone.now()
+    recompute()
+    return {
+        "hostname": self.request.hostname or "eager",
+        "chunks": len(chunk_results or []),
+        "chunk_hosts": sorted({r["hostname"] for r in chunk_results or [] if isinstance(r, dict)}),
+        "started_at": started.isoformat(),
+    }
+
+
+def rescore_fanout(question_ids: list[int], *, chunk_size: int = 50):
+    """Enqueue the scoring of `question_ids` as a Celery group of chunk jobs, with the recompute
+    of every leaderboard as the chord callback: it runs once, when all chunks are done. Returns
+    the chord's AsyncResult (its .get() is the callback's result). Needs a result backend (Redis,
+    when REDIS_URL is set), which is how Celery counts the finished chunks."""
+    from celery import chord, group
+
+    ids = sorted(question_ids)
+    chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)] or [[]]
+    return chord(group(scores_write_chunk.s(c) for c in chunks))(leaderboards_recompute_all.s())
+
+
 @shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=1, retry_backoff_max=60, max_retries=8)
 def crowd_update(self, question_id: int) -> int:
     """Recompute a question's crowd history after a forecast or a withdrawal."""

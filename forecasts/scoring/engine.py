@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .aggregates import AGGREGATES, SQRT3, aggregate_rows, brier, recency_weights, row_median
+from .aggregates import AGGREGATES, SQRT3, aggregate_rows, brier, event_ranks, recency_weights, row_median
 
 DAY = 86400.0
 MODES = ("continuous", "daily")
@@ -242,6 +242,19 @@ def _clock_bounds(spec: QuestionSpec):
     return t0, tc, ts
 
 
+def _sort_keys(ev: _Events, pr_ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer sort keys of the padded events (index -1 = the sentinel): per option, the rank
+    of each event's probability (NaN last), and the rank by time made, ties by user column.
+    Indexed by a state matrix they order each snapshot as its values would, so the
+    aggregates can use the fast packed sort (aggregates._packed_order) instead of argsort."""
+    n = len(ev.uidx)
+    value_ranks = np.stack([event_ranks(pr_ev[:, j]) for j in range(pr_ev.shape[1])], axis=1)
+    made_ranks = np.empty(n + 1, dtype=np.int64)
+    made_ranks[np.lexsort((ev.uidx, ev.made))] = np.arange(n, dtype=np.int64)
+    made_ranks[n] = n
+    return value_ranks, made_ranks
+
+
 def _padded(x: np.ndarray, fill=np.nan) -> np.ndarray:
     """Append a sentinel row so that index -1 means 'no standing forecast'."""
     pad = np.full((1,) + x.shape[1:], fill, dtype=np.float64)
@@ -289,6 +302,7 @@ def score_question(
     lp_ev = _padded(np.where(wd, np.nan, lp_ev))
     pr_ev = _padded(np.where(wd[:, None], np.nan, ev.probs))
     made_ev = _padded(ev.made)
+    value_ranks, made_ranks = _sort_keys(ev, pr_ev)
     lnk = math.log(k)
 
     methods = tuple(crowd_methods)
@@ -322,15 +336,16 @@ def score_question(
 
         if methods:
             P = pr_ev[m]
-            weights = None
+            weights = ranks = None
             if "recency_weighted_median" in methods:
-                weights = recency_weights(made_ev[m], act)
+                weights = recency_weights(made_ev[m], act, made_ranks[m])
+                ranks = value_ranks[m]
             c_act = n > 0
             dc = np.where(c_act, d, 0.0)
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean_lp = slp / n
             for meth in methods:
-                C = aggregate_rows(P, meth, a=extremize_a, weights=weights)
+                C = aggregate_rows(P, meth, a=extremize_a, weights=weights, ranks=ranks)
                 cbs = brier(C, out_k, spec.ordered)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     clp = np.log(C[:, out_k])
@@ -407,8 +422,13 @@ def crowd_history(
     wd = ev.withdrawn
     pr_ev = _padded(np.where(wd[:, None], np.nan, ev.probs))
     made_ev = _padded(ev.made)
+    value_ranks, made_ranks = _sort_keys(ev, pr_ev)
     out = np.empty((len(times), k))
     for a, b, m in _state_blocks(rows, ev.uidx, len(times), len(ev.users), k):
         P = pr_ev[m]
-        out[a:b] = aggregate_rows(P, method, a=extremize_a, made=made_ev[m])
+        if method == "recency_weighted_median":
+            w = recency_weights(made_ev[m], ~np.isnan(P[:, :, 0]), made_ranks[m])
+            out[a:b] = aggregate_rows(P, method, a=extremize_a, weights=w, ranks=value_ranks[m])
+        else:
+            out[a:b] = aggregate_rows(P, method, a=extremize_a)
     return times, out

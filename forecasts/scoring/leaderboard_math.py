@@ -3,6 +3,7 @@ intervals and per-user aggregation over the questions of a scope."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -51,6 +52,13 @@ def rank_with_ties(keys, *, tol: float = TIE_TOL, ascending: bool = True) -> np.
     return ranks
 
 
+@functools.lru_cache(maxsize=256)
+def _resample_indices(n: int, replicates: int, seed: int) -> np.ndarray:
+    idx = np.random.default_rng(seed).integers(0, n, size=(replicates, n))
+    idx.flags.writeable = False
+    return idx
+
+
 def bootstrap_mean_interval(
     values, *, replicates: int = 1999, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float]:
@@ -66,13 +74,18 @@ def bootstrap_mean_interval(
         return (math.nan, math.nan)
     if n == 1:
         return (float(v[0]), float(v[0]))
-    rng = np.random.default_rng(seed)
-    means = np.empty(replicates)
     step = max(1, 2_000_000 // n)
-    for a in range(0, replicates, step):
-        b = min(replicates, a + step)
-        idx = rng.integers(0, n, size=(b - a, n))
-        means[a:b] = v[idx].mean(axis=1)
+    if step >= replicates:
+        # one block: the resampling indices depend only on (n, replicates, seed), so they are
+        # drawn once and reused for every user with n values (the same numbers as drawing anew)
+        means = v[_resample_indices(n, replicates, seed)].mean(axis=1)
+    else:
+        rng = np.random.default_rng(seed)
+        means = np.empty(replicates)
+        for a in range(0, replicates, step):
+            b = min(replicates, a + step)
+            idx = rng.integers(0, n, size=(b - a, n))
+            means[a:b] = v[idx].mean(axis=1)
     alpha = (1.0 - level) / 2.0
     lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
     return (float(lo), float(hi))
@@ -121,8 +134,27 @@ def build_leaderboard(
         us = u[order]
         starts = np.flatnonzero(np.r_[True, us[1:] != us[:-1]])
         ends = np.r_[starts[1:], us.size]
-        for s, e in zip(starts, ends, strict=True):
-            n_q = int(e - s)
+        single = [] if min_questions > 1 else (ends - starts == 1).tolist()
+        cl = {name: c[order].tolist() for name, c in cols.items()} if any(single) else {}
+        for s, e, one in zip(starts.tolist(), ends.tolist(), single or [False] * len(starts), strict=True):
+            n_q = e - s
+            if one:  # one question (every entry of a question's board): the same numbers, no NumPy
+                rel, bm = cl["relative_brier"][s], cl["brier_mean"][s]
+                ent = {
+                    "user": int(us[s]),
+                    "n_questions": 1,
+                    "sum_relative_brier": 0.0 if rel != rel else rel,
+                    "mean_relative_brier": rel,
+                    "mean_brier": bm,
+                    "mean_participation": cl["participation"][s],
+                    "sum_baseline": 0.0 if cl["baseline"][s] != cl["baseline"][s] else cl["baseline"][s],
+                    "sum_peer": 0.0 if cl["peer"][s] != cl["peer"][s] else cl["peer"][s],
+                }
+                if bootstrap:
+                    ent["mean_relative_brier_ci"] = [rel, rel]
+                    ent["mean_brier_ci"] = [bm, bm]
+                entries.append(ent)
+                continue
             if n_q < min_questions:
                 continue
             sel = order[s:e]

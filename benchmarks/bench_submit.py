@@ -1,0 +1,135 @@
+"""Benchmark: forecast submission under gunicorn on PostgreSQL, 32 concurrent clients, against a
+bare Django view in the same server that does one INSERT.
+
+    .venv/bin/python benchmarks/bench_submit.py [--clients 32 --requests 3000 --questions 16
+        --workers 2 --threads 8 --json [PATH]]
+
+Private and on loopback: a dedicated database (signpost_bench_submit, recreated and dropped), a
+private redis-server (cache, throttles, and the broker the crowd-update job is enqueued to; no
+worker consumes it here, so the crowd jobs cost the web process their enqueue only, as with
+workers on other hosts), and gunicorn (gthread) serving the product plus the bare view
+(benchmarks/bench_settings.py). Each client is one user with an API token and a keep-alive
+connection, posting `{"probability": p}` to a random open question: token authentication, the
+forecast throttle, validation, the question row lock, the INSERT, the on-commit enqueue, and the
+response. The bare view parses the same JSON body and INSERTs one forecast row with raw SQL: no
+DRF, no authentication, no throttle, no lock. Rounds are interleaved (bare, product, bare,
+product). The ratio is a throughput ratio: product req/s / bare req/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import (  # noqa: E402
+    RESULTS,
+    Client,
+    PrivateRedis,
+    combine,
+    django_setup,
+    drop_database,
+    free_port,
+    gunicorn,
+    measure,
+    merge_results,
+    migrate,
+    recreate_database,
+    stop,
+)  # fmt: skip
+
+DB = "signpost_bench_submit"
+
+
+def seed(n_users: int, n_questions: int) -> tuple[list[str], list[int], int, int]:
+    from datetime import UTC, datetime, timedelta
+
+    from accounts.models import User
+    from accounts.services import token_create
+    from questions.services import question_create
+
+    now = datetime.now(UTC)
+    users = [User.objects.create_user(f"s{i}", password=None, display_name=f"S {i}") for i in range(n_users)]
+    tokens = [token_create(user=u)[0] for u in users]
+    qs = [question_create(type="binary", title=f"Submit {k}", open_time=now - timedelta(days=1),
+                          close_time=now + timedelta(days=30)).pk for k in range(n_questions)]  # fmt: skip
+    return tokens, qs, users[0].pk, qs[0]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--requests", type=int, default=3000, help="per endpoint, over two rounds")
+    ap.add_argument("--questions", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--json", type=Path, nargs="?", const=RESULTS, default=None)
+    args = ap.parse_args(argv)
+
+    db_url = recreate_database(DB)
+    proc = None
+    try:
+        with PrivateRedis() as redis:
+            env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis.url, "CACHE_PREFIX": "bench-submit",
+                   "CELERY_QUEUE": "bench-submit", "DEBUG": "0", "LOG_LEVEL": "ERROR",
+                   "THROTTLE_FORECAST": "100000000/min", "THROTTLE_USER": "100000000/min", "CONN_MAX_AGE": "600"}  # fmt: skip
+            migrate(env)
+            django_setup({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "CACHE_PREFIX", "CELERY_QUEUE")})
+            tokens, qids, bare_user, bare_q = seed(args.clients, args.questions)
+            from django.db import connections
+
+            connections.close_all()
+            port = free_port()
+            proc = gunicorn({**env, "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings"}, port,
+                            workers=args.workers, threads=args.threads)  # fmt: skip
+            clients = [Client(port, {"Authorization": f"Token {tokens[i % len(tokens)]}"}) for i in range(args.clients)]
+            bare_clients = [Client(port) for _ in range(args.clients)]
+            rng = random.Random(0)
+
+            def product(ti: int, i: int) -> int:
+                body = {"probability": round(rng.uniform(0.01, 0.99), 3)}
+                return clients[ti].request("POST", f"/api/v1/questions/{rng.choice(qids)}/forecasts/", body)[0]
+
+            def bare(ti: int, i: int) -> int:
+                body = {"probability": round(rng.uniform(0.01, 0.99), 3)}
+                return bare_clients[ti].request("POST", f"/bench/bare/forecast/{bare_q}/{bare_user}/", body)[0]
+
+            measure(bare, 300, args.clients)  # warm-up: connections, imports
+            measure(product, 300, args.clients)
+            half = args.requests // 2
+            runs = {"bare": [], "submit": []}
+            for _ in range(2):
+                runs["bare"].append(measure(bare, half, args.clients))
+                runs["submit"].append(measure(product, half, args.clients))
+            from forecasts.models import Forecast
+
+            stored = Forecast.objects.exclude(user_id=bare_user).count()
+            connections.close_all()
+    finally:
+        stop(proc)
+        drop_database(DB)
+    b, s = combine(runs["bare"]), combine(runs["submit"])
+    ratio = s["req_per_s"] / b["req_per_s"]
+    print(f"{'':<26}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}   ({args.clients} clients, gunicorn "
+          f"{args.workers} gthread workers x {args.threads} threads)")  # fmt: skip
+    for name, r in (("bare view (one INSERT)", b), ("forecast submission", s)):
+        print(f"{name:<26}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['req_per_s']:>9.0f}{r['errors']:>8}")
+    print(f"submit / bare throughput ratio: {ratio:.3f}; forecasts stored {stored}")
+    merge_results({
+        "submit_vs_bare_ratio": round(ratio, 3),
+        "submit_p50_ms": round(s["p50_ms"], 2), "submit_p99_ms": round(s["p99_ms"], 2),
+        "submit_req_per_s": round(s["req_per_s"], 1),
+        "submit_bare_p50_ms": round(b["p50_ms"], 2), "submit_bare_p99_ms": round(b["p99_ms"], 2),
+        "submit_bare_req_per_s": round(b["req_per_s"], 1),
+        "submit_errors": s["errors"] + b["errors"], "submit_clients": args.clients,
+        "submit_server": f"gunicorn gthread {args.workers}x{args.threads}",
+    }, args.json)  # fmt: skip
+    return 1 if s["errors"] or b["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
