@@ -64,7 +64,7 @@ def forecast_submit(
     commits after a resolution or at or after the close. A forecast before the open time is
     accepted and counts from the open. `at` is for replaying history (import_history, the demo)
     and is checked against the same window. Enqueues the crowd history update after commit."""
-    labels = list(question.options.values_list("label", flat=True))
+    labels = [o.label for o in question.options.all()]  # uses the caller's prefetch when there is one
     vector = probability_vector(question_type=question.type, labels=labels, payload=payload)
     if not isinstance(rationale, str):
         raise DomainError("must be text", field="rationale")
