@@ -15,7 +15,6 @@ two agree within 1e-9 on the sample.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import merge_results  # noqa: E402
 from forecasts.scoring import AGGREGATES, ForecastSet, QuestionSpec, score_question  # noqa: E402
 from tests.forecasts.scoring.reference import max_difference, reference_scores  # noqa: E402
 
@@ -166,15 +166,7 @@ def main(argv=None) -> int:
             f"{'IDENTICAL within 1e-9' if worst <= TOL else 'MISMATCH'}"
         )
     if args.json:
-        existing = {}
-        if args.json.exists():
-            try:
-                existing = json.loads(args.json.read_text())
-            except json.JSONDecodeError:
-                existing = {}
-        existing.update(figures)
-        args.json.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
-        print(f"figures merged into {args.json}")
+        merge_results(figures, args.json)
     return 0 if worst <= TOL else 1
 
 

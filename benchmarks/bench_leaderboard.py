@@ -24,47 +24,31 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import (  # noqa: E402
+    Client,
+    combine,
+    drop_database,
+    free_port,
+    measure,
+    merge_results,
+    migrate,
+    recreate_database,
+    stop,
+)  # fmt: skip
+
 DB_NAME = "signpost_bench_lb"
 SERIES = "bench-series"
-
-
-def _server_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/signpost")
-    u = urlparse(base)
-    if not u.scheme.startswith("postgres"):
-        base = "postgres://postgres@127.0.0.1:5432/postgres"
-        u = urlparse(base)
-    return u._replace(path="/").geturl().rstrip("/")
-
-
-def recreate_database(server: str) -> str:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return f"{server}/{DB_NAME}"
-
-
-def drop_database(server: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def seed(n_users: int, n_questions: int, seed_value: int) -> dict:
@@ -145,12 +129,6 @@ def seed(n_users: int, n_questions: int, seed_value: int) -> dict:
     }  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get(port: int, path: str) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -175,39 +153,10 @@ def wait_ready(port: int, path: str, proc: subprocess.Popen, timeout: float = 60
     raise RuntimeError("gunicorn did not answer in time")
 
 
-def measure(port: int, path: str, n: int, concurrency: int) -> dict:
-    """n GET requests from `concurrency` threads, each taking the next request number; latencies in ms."""
-    lat: list[float] = []
-    errors: list[int] = []
-    lock = threading.Lock()
-    counter = iter(range(n))
-
-    def worker() -> None:
-        while True:
-            with lock:
-                if next(counter, None) is None:
-                    return
-            t = time.perf_counter()
-            status, _ = get(port, path)
-            dt = (time.perf_counter() - t) * 1000
-            with lock:
-                lat.append(dt)
-                if status != 200:
-                    errors.append(status)
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    t0 = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    wall = time.perf_counter() - t0
-    lat.sort()
-    return {
-        "n": len(lat), "errors": len(errors),
-        "p50_ms": statistics.median(lat), "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))],
-        "req_per_s": len(lat) / wall,
-    }  # fmt: skip
+def timed_gets(port: int, path: str, n: int, concurrency: int) -> dict:
+    """`n` GETs of `path` from `concurrency` threads, one keep-alive connection each."""
+    clients = [Client(port) for _ in range(concurrency)]
+    return measure(lambda ti, _i: clients[ti].request("GET", path)[0], n, concurrency)
 
 
 def main() -> int:
@@ -222,8 +171,7 @@ def main() -> int:
                     help="merge the figures into this JSON file (default benchmarks/results.json)")  # fmt: skip
     args = ap.parse_args()
 
-    server = _server_url()
-    db_url = recreate_database(server)
+    db_url = recreate_database(DB_NAME)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3")
     prefix = f"bench-lb-{os.getpid()}"
     env = {
@@ -233,7 +181,7 @@ def main() -> int:
     }  # fmt: skip
     proc = None
     try:
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        migrate(env)
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "CACHE_PREFIX", "DEBUG", "CELERY_QUEUE")})
         print(f"seeding {args.users} users, {args.questions} questions ...", flush=True)
         data = seed(args.users, args.questions, args.seed)
@@ -254,7 +202,7 @@ def main() -> int:
         page = json.loads(body)
         assert page["count"] == data["users"] and len(page["entries"]) == 50, (page["count"], len(page["entries"]))
         for path in (bare_path, lb_path):  # warm-up of both workers: connections, imports, the cache
-            measure(port, path, 200, args.concurrency)
+            timed_gets(port, path, 200, args.concurrency)
         cold = []
         for _ in range(5):  # a cold read: the first after a version bump (cache miss), then cached
             from forecasts.leaderboards import _bump, scope_key
@@ -267,30 +215,12 @@ def main() -> int:
         half = args.requests // 2
         runs = {"bare": [], "leaderboard": []}
         for _ in range(2):  # interleaved, so neither side gets the quieter half of the run
-            runs["bare"].append(measure(port, bare_path, half, args.concurrency))
-            runs["leaderboard"].append(measure(port, lb_path, half, args.concurrency))
+            runs["bare"].append(timed_gets(port, bare_path, half, args.concurrency))
+            runs["leaderboard"].append(timed_gets(port, lb_path, half, args.concurrency))
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(proc)
         if not args.keep_db:
-            try:
-                from django.db import connections
-
-                connections.close_all()
-            except Exception:  # noqa: BLE001 - Django may not be set up if seeding failed early
-                pass
-            drop_database(server)
-
-    def combine(rs: list[dict]) -> dict:
-        return {
-            "n": sum(r["n"] for r in rs), "errors": sum(r["errors"] for r in rs),
-            "p50_ms": statistics.mean(r["p50_ms"] for r in rs), "p99_ms": max(r["p99_ms"] for r in rs),
-            "req_per_s": statistics.mean(r["req_per_s"] for r in rs),
-        }  # fmt: skip
+            drop_database(DB_NAME)
 
     bare, lb = combine(runs["bare"]), combine(runs["leaderboard"])
     ratio = lb["req_per_s"] / bare["req_per_s"]  # a throughput ratio: leaderboard req/s / bare req/s
@@ -302,13 +232,7 @@ def main() -> int:
     print(f"leaderboard / bare throughput ratio: {ratio:.3f}; p50 latency ratio {lb['p50_ms'] / bare['p50_ms']:.2f}")
     print(f"cold leaderboard read (cache miss after a recompute), ms: {', '.join(f'{c:.1f}' for c in cold)}")
     if args.json:
-        existing = {}
-        if args.json.exists():
-            try:
-                existing = json.loads(args.json.read_text())
-            except json.JSONDecodeError:
-                existing = {}
-        existing.update({
+        merge_results({
             "leaderboard_vs_bare_ratio": round(ratio, 3),
             "leaderboard_vs_bare_p50_latency_ratio": round(lb["p50_ms"] / bare["p50_ms"], 3),
             "leaderboard_p50_ms": round(lb["p50_ms"], 3),
@@ -319,9 +243,7 @@ def main() -> int:
             "leaderboard_bare_req_per_s": round(bare["req_per_s"], 1),
             "leaderboard_cold_read_ms": round(statistics.median(cold), 1),
             "leaderboard_dataset": data,
-        })  # fmt: skip
-        args.json.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
-        print(f"figures merged into {args.json}")
+        }, args.json)  # fmt: skip
     return 1 if lb["errors"] or bare["errors"] else 0
 
 
