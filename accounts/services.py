@@ -1,4 +1,4 @@
-"""Accounts: API tokens and login throttling."""
+"""Accounts: creating users, API tokens and login throttling."""
 
 from __future__ import annotations
 
@@ -25,6 +25,41 @@ class LoginRefused(DomainError):
 class LoginLocked(DomainError):
     code = "locked_out"
     http_status = 429
+
+
+def user_create(
+    *,
+    username: str,
+    password: str | None = None,
+    display_name: str = "",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    exists_ok: bool = False,
+) -> User:
+    """Create a user; the one way accounts come to exist (sign-up, import_history, the demo).
+
+    `password=None` gives an unusable password (a user imported or simulated, who cannot log in
+    until a password is set). With `exists_ok` an existing user of that username is returned
+    unchanged instead of refused."""
+    if not isinstance(username, str) or not username.strip():
+        raise DomainError("must be a non-empty username", field="username")
+    if len(username) > 150:
+        raise DomainError("must be at most 150 characters", field="username")
+    if not isinstance(display_name, str) or len(display_name) > 80:
+        raise DomainError("must be text of at most 80 characters", field="display_name")
+    with transaction.atomic():
+        existing = User.objects.filter(username=username).first()
+        if existing is not None:
+            if exists_ok:
+                return existing
+            raise DomainError("a user with this username already exists", field="username", code="taken")
+        user = User(username=username, display_name=display_name, is_staff=is_staff, is_superuser=is_superuser)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save()
+    return user
 
 
 def token_hash(raw: str) -> str:

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from config.urls import urlpatterns as product_urlpatterns
-from forecasts.models import LeaderboardEntry
 from questions.models import Series
+from scoring.models import LeaderboardEntry
 
 
 def bare_series_page(request, slug: str):

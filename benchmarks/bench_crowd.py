@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import RESULTS, django_setup, drop_database, merge_results, migrate, recreate_database  # noqa: E402
+from benchmarks.common import RESULTS, django_setup, drop_database, merge_results, migrate, recreate_database  # noqa: E402
 
 DB = "signpost_bench_crowd"
 
@@ -33,11 +33,12 @@ def run_size(n: int, repeats: int, full_limit: int) -> dict:
 
     from accounts.models import User
     from forecasts import services
+    from forecasts.crowd import question_crowd_write
     from forecasts.models import Forecast
-    from forecasts.services import forecast_submit, question_crowd_write
+    from forecasts.services import forecast_submit
     from questions.services import question_create
 
-    services._enqueue_crowd_update = lambda question_id: None  # the job is run (and timed) below
+    services.enqueue_on_commit = lambda *args: None  # the job is run (and timed) below
 
     rng = random.Random(n)
     now = datetime.now(UTC)

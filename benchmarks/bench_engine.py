@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import merge_results  # noqa: E402
-from forecasts.scoring import AGGREGATES, ForecastSet, QuestionSpec, score_question  # noqa: E402
-from tests.forecasts.scoring.reference import max_difference, reference_scores  # noqa: E402
+from benchmarks.common import merge_results  # noqa: E402
+from forecast_math import AGGREGATES, ForecastSet, QuestionSpec, score_question  # noqa: E402
+from tests.forecast_math.reference import max_difference, reference_scores  # noqa: E402
 
 DAY = 86400.0
 TOL = 1e-9

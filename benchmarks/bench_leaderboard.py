@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import (  # noqa: E402
+from benchmarks.common import (  # noqa: E402
     Client,
     combine,
     drop_database,
@@ -58,16 +58,17 @@ def seed(n_users: int, n_questions: int, seed_value: int) -> dict:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
     django.setup()
     from accounts.models import User
-    from forecasts.leaderboards import leaderboards_recompute_all
-    from forecasts.models import Forecast, LeaderboardEntry, Score
-    from forecasts.services import questions_scores_write
+    from forecasts.models import Forecast
     from forecasts.validation import probability_vector
-    from questions import services as qservices
     from questions.services import question_create, question_resolve, series_create
+    from scoring.leaderboards import leaderboards_recompute_all
+    from scoring.models import LeaderboardEntry, Score
+    from scoring.services import questions_scores_write
+    from tests.support.signals import rescoring_paused
 
     # Scoring is run below, directly and once per question, rather than by enqueued jobs, and the
     # leaderboards are materialised once at the end rather than after every question.
-    qservices._enqueue_scoring = lambda question_id: None
+    rescoring_paused().__enter__()  # for the rest of this benchmark process
 
     rng = random.Random(seed_value)
     t = time.perf_counter()
@@ -205,8 +206,9 @@ def main() -> int:
             timed_gets(port, path, 200, args.concurrency)
         cold = []
         for _ in range(5):  # a cold read: the first after a version bump (cache miss), then cached
-            from forecasts.leaderboards import _bump, scope_key
             from questions.models import Series
+            from scoring.cache import scope_key
+            from scoring.cache import scopes_invalidate as _bump
 
             _bump([scope_key("series", Series.objects.get(slug=SERIES).pk)])
             t = time.perf_counter()

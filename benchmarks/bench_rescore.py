@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import PY, RESULTS, ROOT, drop_database, merge_results, migrate, recreate_database  # noqa: E402
+from benchmarks.common import PY, RESULTS, ROOT, drop_database, merge_results, migrate, recreate_database  # noqa: E402
 
 DB = "signpost_bench_rescore"
 
@@ -112,7 +112,7 @@ def main(argv=None) -> int:
            "LOG_LEVEL": "ERROR"}  # fmt: skip
     try:
         migrate(env)
-        from benchmarks._common import django_setup
+        from benchmarks.common import django_setup
 
         django_setup({"DATABASE_URL": db_url, "REDIS_URL": ""})
         print(f"seeding {args.forecasts} forecasts over {args.questions} questions ...", flush=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import (  # noqa: E402
+from benchmarks.common import (  # noqa: E402
     PY,
     RESULTS,
     ROOT,
@@ -49,11 +49,11 @@ def seed(n_forecasts: int, n_users: int) -> tuple[int, str, int]:
 
     from accounts.models import User
     from accounts.services import token_create
-    from forecasts.leaderboards import leaderboards_recompute_all
     from forecasts.models import Forecast
-    from forecasts.services import questions_scores_write
-    from questions import services as qservices
     from questions.services import question_create, question_resolve, series_create
+    from scoring.leaderboards import leaderboards_recompute_all
+    from scoring.services import questions_scores_write
+    from tests.support.signals import rescoring_paused
 
     rng = random.Random(0)
     now = datetime.now(UTC)
@@ -70,16 +70,14 @@ def seed(n_forecasts: int, n_users: int) -> tuple[int, str, int]:
                                  probabilities=[p, 1 - p], p_min=min(p, 1 - p), p_max=max(p, 1 - p), p_sum=1.0))  # fmt: skip
         Forecast.objects.bulk_create(rows, batch_size=5000)
 
-    enqueue = qservices._enqueue_scoring
-    qservices._enqueue_scoring = lambda question_id: None  # the background questions are scored here
     past = []
-    for k in range(20):
-        q = question_create(type="binary", title=f"Past {k}", series=series, open_time=now - timedelta(days=60),
-                            close_time=now - timedelta(days=1))  # fmt: skip
-        forecasts(q, 1000, now - timedelta(days=59))
-        question_resolve(question=q, outcome=rng.choice(["yes", "no"]), by=None)
-        past.append(q.pk)
-    qservices._enqueue_scoring = enqueue
+    with rescoring_paused():  # the background questions are scored here
+        for k in range(20):
+            q = question_create(type="binary", title=f"Past {k}", series=series, open_time=now - timedelta(days=60),
+                                close_time=now - timedelta(days=1))  # fmt: skip
+            forecasts(q, 1000, now - timedelta(days=59))
+            question_resolve(question=q, outcome=rng.choice(["yes", "no"]), by=None)
+            past.append(q.pk)
     questions_scores_write(question_ids=past)
     leaderboards_recompute_all()
     q = question_create(type="binary", title="The big one", series=series, open_time=now - timedelta(days=10),

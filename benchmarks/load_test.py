@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks._common import free_port, wait_port  # noqa: E402
+from benchmarks.common import free_port, wait_port  # noqa: E402
 
 PY = sys.executable
 DB_NAME = "signpost_load"

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ForecastsConfig(AppConfig):
     name = "forecasts"
-    verbose_name = "Forecasts and scores"
+    verbose_name = "Forecasts"

@@ -1,16 +1,28 @@
-"""Reads of forecasts, crowd history and scores."""
+"""Reads of forecasts and of the crowd's history."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
+from forecast_math import DEFAULT_AGGREGATE, ForecastSet
 from questions.models import Question
 
-from .models import CrowdPoint, Forecast, Score
-from .scoring import ForecastSet, QuestionSpec
+from .models import CrowdPoint, Forecast
+
+
+def with_crowd(questions: QuerySet[Question]) -> QuerySet[Question]:
+    """Questions annotated with `forecaster_count` and prefetched with `crowd_latest` (their
+    current crowd forecast, a list of at most one CrowdPoint) whatever their reveal time: callers
+    must apply crowd_visible before showing it, as the API serializer and the site do."""
+    latest = Prefetch(
+        "crowd_points",
+        queryset=CrowdPoint.objects.filter(method=DEFAULT_AGGREGATE, is_latest=True),
+        to_attr="crowd_latest",
+    )
+    return questions.prefetch_related(latest).annotate(forecaster_count=Count("forecasts__user", distinct=True))
 
 
 def forecasts_for_user(*, user: Any) -> QuerySet[Forecast]:
@@ -39,18 +51,6 @@ def forecast_set_from_rows(rows: list[tuple], n_options: int) -> ForecastSet:
     return ForecastSet(user=users, time=times, probs=probs, withdrawn=withdrawn, seq=seq)
 
 
-def question_spec(*, question: Question, n_options: int, outcome: int) -> QuestionSpec:
-    return QuestionSpec(
-        n_options=n_options,
-        ordered=question.ordered,
-        open_time=question.open_time.timestamp(),
-        close_time=question.close_time.timestamp(),
-        known_at=question.known_at.timestamp() if question.known_at else None,
-        outcome=outcome,
-        mode=question.scoring_mode,
-    )
-
-
 def crowd_visible(*, question: Question, user: Any, now) -> bool:
     """Admins always see the crowd; others from the reveal time (default: the open time)."""
     if user is not None and getattr(user, "is_staff", False):
@@ -58,17 +58,5 @@ def crowd_visible(*, question: Question, user: Any, now) -> bool:
     return now >= question.reveal_time
 
 
-def crowd_history(*, question: Question, method: str = "median") -> QuerySet[CrowdPoint]:
+def crowd_history(*, question: Question, method: str = DEFAULT_AGGREGATE) -> QuerySet[CrowdPoint]:
     return CrowdPoint.objects.filter(question=question, method=method).order_by("time")
-
-
-def scores_for_question(*, question: Question) -> QuerySet[Score]:
-    return (
-        Score.objects.filter(question=question)
-        .select_related("user")
-        .order_by("crowd_method", "relative_brier", "user_id")
-    )
-
-
-def scores_for_user(*, user: Any) -> QuerySet[Score]:
-    return Score.objects.filter(user=user).select_related("question").order_by("-resolved_at", "question_id")

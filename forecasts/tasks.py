@@ -1,5 +1,4 @@
-"""Celery tasks: thin wrappers that take ids and call services. Every task is idempotent, so a
-redelivery after a crash (acks_late) or a duplicate enqueue changes nothing."""
+"""Celery tasks of forecasts: thin, id-taking, idempotent wrappers around services."""
 
 from __future__ import annotations
 
@@ -7,95 +6,12 @@ from celery import shared_task
 from django.db import DatabaseError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
-from . import services
+from .crowd import question_crowd_write
 
 RETRYABLE = (DatabaseError, OperationalError, BrokerError)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=8,
-)
-def question_score(self, question_id: int) -> int:
-    """Score a resolved question (or clear the scores of one that no longer is), then enqueue
-    the recompute of its leaderboards. A failed enqueue retries the whole task (idempotent)."""
-    n = services.question_scores_write(question_id=question_id)
-    leaderboards_recompute.delay(question_id)
-    return n
-
-
-@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=120, max_retries=8)
-def question_unscore(self, question_id: int) -> int:
-    """Annulment and un-resolution: the same job, which deletes scores of an unresolved question,
-    then the recompute of its leaderboards."""
-    n = services.question_scores_write(question_id=question_id)
-    leaderboards_recompute.delay(question_id)
-    return n
-
-
-@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=120, max_retries=8)
-def leaderboards_recompute(self, question_id: int) -> None:
-    """Recompute the materialised leaderboards of a question's scopes (question, series, global)
-    from the stored scores, and invalidate their cached reads."""
-    from .leaderboards import leaderboards_recompute as recompute
-
-    recompute(question_id=question_id)
-
-
-@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=120, max_retries=8)
-def scores_write_chunk(self, question_ids: list[int]) -> dict:
-    """Score a chunk of questions in one transaction (the fan-out of `rescore --fanout`); the
-    leaderboards are recomputed once, by the chord's callback, after every chunk has finished.
-    Returns who ran it, so a caller can see the work spread over the workers."""
-    rows = services.questions_scores_write(question_ids=question_ids)
-    return {"rows": rows, "questions": len(question_ids), "hostname": self.request.hostname or "eager"}
-
-
-@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=120, max_retries=8)
-def leaderboards_recompute_all(self, chunk_results: list | None = None) -> dict:
-    """Recompute every materialised leaderboard (the callback of the rescore fan-out's chord,
-    which Celery runs once, after every chunk job of the group has succeeded)."""
-    from django.utils import timezone
-
-    from .leaderboards import leaderboards_recompute_all as recompute
-
-    started = timezone.now()
-    recompute()
-    return {
-        "hostname": self.request.hostname or "eager",
-        "chunks": len(chunk_results or []),
-        "chunk_hosts": sorted({r["hostname"] for r in chunk_results or [] if isinstance(r, dict)}),
-        "started_at": started.isoformat(),
-    }
-
-
-def rescore_fanout(question_ids: list[int], *, chunk_size: int = 50):
-    """Enqueue the scoring of `question_ids` as a Celery group of chunk jobs, with the recompute
-    of every leaderboard as the chord callback: it runs once, when all chunks are done. Returns
-    the chord's AsyncResult (its .get() is the callback's result). Needs a result backend (Redis,
-    when REDIS_URL is set), which is how Celery counts the finished chunks."""
-    from celery import chord, group
-
-    ids = sorted(question_ids)
-    chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)] or [[]]
-    return chord(group(scores_write_chunk.s(c) for c in chunks))(leaderboards_recompute_all.s())
-
-
 @shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=1, retry_backoff_max=60, max_retries=8)
 def crowd_update(self, question_id: int) -> int:
-    """Recompute a question's crowd history after a forecast or a withdrawal."""
-    return services.question_crowd_write(question_id=question_id)
-
-
-@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=5, max_retries=3)
-def scores_reconcile(self) -> list[int]:
-    """Periodic safety net (beat): enqueue scoring for every question whose scores are missing or
-    older than its latest resolution change, e.g. one resolved while the broker was down."""
-    ids = services.questions_needing_scores()
-    for question_id in ids:
-        question_score.delay(question_id)
-    return ids
+    """Bring a question's crowd history up to date after a forecast or a withdrawal."""
+    return question_crowd_write(question_id=question_id)

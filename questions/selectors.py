@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import Question
@@ -31,18 +31,10 @@ def question_list(
     search: str | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Question]:
-    """Questions a user may see, filtered. Drafts are visible to staff only.
-
-    Each question carries `crowd_latest` (the current crowd median) whatever its reveal time:
-    callers must apply forecasts.selectors.crowd_visible before showing it, as the API serializer
-    and the site do."""
+    """Questions a user may see, filtered, ordered by close time. Drafts are visible to staff only.
+    (forecasts.selectors.with_crowd adds each one's current crowd and forecaster count.)"""
     now = now or timezone.now()
-    from forecasts.models import CrowdPoint
-
-    latest = Prefetch(
-        "crowd_points", queryset=CrowdPoint.objects.filter(method="median", is_latest=True), to_attr="crowd_latest"
-    )
-    qs = Question.objects.select_related("series", "resolved_option", "article").prefetch_related("options", latest)
+    qs = Question.objects.select_related("series", "resolved_option", "article").prefetch_related("options")
     if not (user is not None and getattr(user, "is_staff", False)):
         qs = qs.filter(published_at__isnull=False)
     open_q = Q(state=Question.State.OPEN, published_at__isnull=False, close_time__gt=now) & (
@@ -64,7 +56,7 @@ def question_list(
         qs = qs.filter(article_id=article)
     if search:
         qs = qs.filter(Q(title__icontains=search) | Q(description__icontains=search))
-    return qs.annotate(forecaster_count=Count("forecasts__user", distinct=True)).order_by("close_time", "id")
+    return qs.order_by("close_time", "id")
 
 
 def question_visible(*, question: Question, user: Any) -> bool:

@@ -15,36 +15,15 @@ from django.utils import timezone
 from config.exceptions import Conflict, DomainError, ValidationFailed
 
 from .models import Article, Option, Question, ResolutionEvent, ScoringMode, Series
+from .signals import resolution_changed
 
 BINARY_OPTIONS = ("yes", "no")
 logger = logging.getLogger(__name__)
 
 
-def _enqueue_scoring(question_id: int) -> None:
-    # Imported here: questions must not depend on forecasts at import time (data flows one way).
-    from forecasts.tasks import question_score
-
-    _delay_after_commit(question_score, question_id)
-
-
-def _enqueue_unscore(question_id: int) -> None:
-    from forecasts.tasks import question_unscore
-
-    _delay_after_commit(question_unscore, question_id)
-
-
-def _delay_after_commit(task: Any, question_id: int) -> None:
-    """Enqueue from an on_commit callback. The resolution has already committed, so a broker
-    outage must not turn it into an error for the caller: the job is logged as not enqueued and
-    beat's scores_reconcile enqueues it once the broker is back (scored_version lags)."""
-    from kombu.exceptions import OperationalError as BrokerError
-
-    try:
-        # ignore_result: nobody waits for this result, and subscribing to it would make the call
-        # hang on a dead result backend (the same Redis) instead of failing fast.
-        task.apply_async((question_id,), ignore_result=True)
-    except BrokerError:
-        logger.warning("broker unavailable: %s(%s) not enqueued; scores_reconcile will", task.name, question_id)
+def _announce_resolution_change(question_id: int) -> None:
+    """After commit: tell the layers above (scoring's receivers) that the resolution changed."""
+    transaction.on_commit(lambda: resolution_changed.send(sender=Question, question_id=question_id))
 
 
 def series_create(
@@ -252,7 +231,7 @@ def question_resolve(
         q.resolved_at = now
         q.known_at = new_known_at
         _record(q, action="resolve", by=by, at=now, from_state=from_state, from_outcome=from_outcome, note=note)
-        transaction.on_commit(lambda: _enqueue_scoring(q.pk))
+        _announce_resolution_change(q.pk)
     return q
 
 
@@ -310,5 +289,5 @@ def _unresolve_as(
         if state == Question.State.OPEN:
             q.known_at = None
         _record(q, action=action, by=by, at=now, from_state=from_state, from_outcome=from_outcome, note=note)
-        transaction.on_commit(lambda: _enqueue_unscore(q.pk))
+        _announce_resolution_change(q.pk)
     return q

@@ -11,9 +11,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from accounts.models import User
-from accounts.services import LoginLocked, LoginRefused, login_check
-from accounts.views import client_ip
+from accounts.services import LoginLocked, LoginRefused, login_check, user_create
 from config.exceptions import DomainError
+from config.http import client_ip
 from questions.models import Question
 
 
@@ -27,6 +27,14 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "display_name")
+
+    def save(self, commit: bool = True) -> User:
+        """Through accounts.services.user_create, like every other way a user is made."""
+        return user_create(
+            username=self.cleaned_data["username"],
+            password=self.cleaned_data["password1"],
+            display_name=self.cleaned_data.get("display_name") or "",
+        )
 
 
 class LoginForm(AuthenticationForm):

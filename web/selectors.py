@@ -11,10 +11,12 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from forecasts.models import CrowdPoint, Forecast, Score
-from forecasts.selectors import crowd_history, crowd_visible
+from forecast_math import DEFAULT_AGGREGATE
+from forecasts.models import CrowdPoint, Forecast
+from forecasts.selectors import crowd_history, crowd_visible, with_crowd
 from questions.models import Article, Question, Series
 from questions.selectors import question_list, question_status
+from scoring.models import Score
 
 STATUS_LABELS = {
     "open": "Open",
@@ -30,11 +32,11 @@ def _ms(dt: datetime) -> int:
 
 
 def latest_crowd(question: Question) -> CrowdPoint | None:
-    """The current median crowd point; uses the prefetch of question_list when present."""
+    """The current median crowd point; uses the prefetch of forecasts.selectors.with_crowd when present."""
     prefetched = getattr(question, "crowd_latest", None)
     if prefetched is not None:
         return prefetched[0] if prefetched else None
-    return CrowdPoint.objects.filter(question=question, method="median", is_latest=True).first()
+    return CrowdPoint.objects.filter(question=question, method=DEFAULT_AGGREGATE, is_latest=True).first()
 
 
 @dataclass
@@ -128,7 +130,7 @@ def crowd_chart_data(*, question: Question, now: datetime, history: list[History
     options = [o.label for o in question.options.all()]
     points = [
         {"t": _ms(p.time), "p": p.probabilities, "n": p.n_forecasters}
-        for p in crowd_history(question=question, method="median")
+        for p in crowd_history(question=question, method=DEFAULT_AGGREGATE)
     ]
     end = min(now, question.effective_close)
     if points and _ms(end) < points[-1]["t"]:
@@ -150,7 +152,7 @@ def crowd_chart_data(*, question: Question, now: datetime, history: list[History
 
 def crowd_table(*, question: Question, limit: int = 500) -> list[dict[str, Any]]:
     """The median crowd history for the table beside the chart, newest first (at most `limit`)."""
-    points = list(crowd_history(question=question, method="median").order_by("-time")[:limit])
+    points = list(crowd_history(question=question, method=DEFAULT_AGGREGATE).order_by("-time")[:limit])
     return [{"time": p.time, "n": p.n_forecasters, "p": p.probabilities} for p in points]
 
 
@@ -161,7 +163,7 @@ def score_for(*, question: Question, user: Any) -> Score | None:
 
 
 def crowd_score_for(*, question: Question) -> Score | None:
-    return Score.objects.filter(question=question, user__isnull=True, crowd_method="median").first()
+    return Score.objects.filter(question=question, user__isnull=True, crowd_method=DEFAULT_AGGREGATE).first()
 
 
 # --- The article page ------------------------------------------------------------------------
@@ -230,7 +232,7 @@ def article_segments(article: Article, questions: list[Question]) -> list[Segmen
 
 
 def article_questions(*, article: Article, user: Any) -> list[Question]:
-    return list(question_list(user=user, article=article.pk).order_by("indicator", "source_start", "id"))
+    return list(with_crowd(question_list(user=user, article=article.pk)).order_by("indicator", "source_start", "id"))
 
 
 def group_by_indicator(cards: list[QuestionCard]) -> list[tuple[str, list[QuestionCard]]]:
@@ -252,7 +254,7 @@ def group_by_indicator(cards: list[QuestionCard]) -> list[tuple[str, list[Questi
 def user_scores(*, user: Any) -> list[Score]:
     crowd = Prefetch(
         "question__scores",
-        queryset=Score.objects.filter(user__isnull=True, crowd_method="median"),
+        queryset=Score.objects.filter(user__isnull=True, crowd_method=DEFAULT_AGGREGATE),
         to_attr="crowd_scores",
     )
     return list(

@@ -22,10 +22,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from config.exceptions import DomainError
+from config.params import parse_int
 from forecasts import services as forecast_services
-from forecasts.selectors import crowd_visible
+from forecasts.selectors import crowd_visible, with_crowd
 from questions.models import Article, Question, Series
 from questions.selectors import question_list, question_status, question_visible
+from scoring.selectors import calibration_for_user, leaderboard_read
 
 from . import selectors
 from .forms import ForecastForm, LoginForm, SignupForm
@@ -80,13 +82,15 @@ def question_list_view(request: HttpRequest) -> HttpResponse:
     article = int(article_raw) if article_raw.isdigit() else None
     search = (request.GET.get("q") or "").strip()[:200] or None
     now = timezone.now()
-    qs = question_list(
-        user=request.user,
-        status=None if status == "all" else status,
-        series=series,
-        article=article,
-        search=search,
-        now=now,
+    qs = with_crowd(
+        question_list(
+            user=request.user,
+            status=None if status == "all" else status,
+            series=series,
+            article=article,
+            search=search,
+            now=now,
+        )
     )
     if status == "resolved":
         qs = qs.order_by("-resolved_at", "id")
@@ -221,23 +225,24 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Leaderboards and profiles ----------------------------------------------------------------
 
 
-def _leaderboard_page(request: HttpRequest, **scope: Any) -> dict[str, Any]:
-    from forecasts.leaderboards import leaderboard_read
-
+def _int_or(raw: str | None, field: str, *, default: int | None, minimum: int) -> int | None:
     try:
-        offset = max(0, int(request.GET.get("offset", 0)))
-    except ValueError:
-        offset = 0
+        return default if raw in (None, "") else parse_int(raw, field, minimum=minimum)
+    except DomainError:
+        return default
+
+
+def _leaderboard_page(request: HttpRequest, **scope: Any) -> dict[str, Any]:
+    # A page's links carry these; a hand-edited bad value falls back to the default, as in the list.
+    offset = _int_or(request.GET.get("offset"), "offset", default=0, minimum=0)
     limit = 50
-    kwargs: dict[str, Any] = {
-        "user": request.user if request.user.is_authenticated else None,
-        "offset": offset,
-        "limit": limit,
-    }
-    min_raw = request.GET.get("min_questions", "")
-    if min_raw.isdigit():
-        kwargs["min_questions"] = int(min_raw)
-    board = leaderboard_read(**scope, **kwargs)
+    board = leaderboard_read(
+        **scope,
+        user=request.user if request.user.is_authenticated else None,
+        offset=offset,
+        limit=limit,
+        min_questions=_int_or(request.GET.get("min_questions"), "min_questions", default=None, minimum=1),
+    )
     me = board.get("me")
     my_id = me["user"]["id"] if me else None
     me_on_page = any(e["user"]["id"] == my_id for e in board["entries"]) if my_id is not None else False
@@ -262,7 +267,7 @@ def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
     series = get_object_or_404(Series, slug=slug)
     now = timezone.now()
     context = _leaderboard_page(request, scope="series", series=series)
-    questions = list(question_list(user=request.user, series=series.slug, now=now))
+    questions = list(with_crowd(question_list(user=request.user, series=series.slug, now=now)))
     context.update(
         {
             "series": series,
@@ -274,8 +279,6 @@ def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _profile(request: HttpRequest, subject: User, *, own: bool) -> HttpResponse:
-    from forecasts.leaderboards import calibration_for_user
-
     context = {
         "subject": subject,
         "own": own,

@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "accounts",
     "questions",
     "forecasts",
+    "scoring",
+    "api",
+    "demo",
     "web",
 ]
 
@@ -165,7 +168,7 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "signpost")
 CELERY_BEAT_SCHEDULE: dict = {
     # The safety net for scoring: a resolution whose job was lost (broker down) is found here.
     "scores-reconcile": {
-        "task": "forecasts.tasks.scores_reconcile",
+        "task": "scoring.tasks.scores_reconcile",
         "schedule": float(os.environ.get("RECONCILE_SECONDS", "60")),
     },
 }

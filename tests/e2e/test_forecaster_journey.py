@@ -39,7 +39,8 @@ def _article():
 
 
 def _questions(make_question, make_user):
-    from forecasts.services import forecast_submit, question_crowd_write
+    from forecasts.crowd import question_crowd_write
+    from forecasts.services import forecast_submit
     from questions.services import series_create
 
     article = _article()
@@ -236,7 +237,7 @@ def test_forecaster_signs_up_forecasts_updates_and_withdraws(new_session, screen
 def test_staff_resolves_in_admin_and_the_forecaster_appears_on_leaderboard_and_calibration(
     new_session, screenshot, make_question, make_user, celery_worker
 ):
-    from forecasts.models import LeaderboardEntry, Score
+    from scoring.models import LeaderboardEntry, Score
 
     article, series, binary, mc = _questions(make_question, make_user)
     forecaster = new_session()

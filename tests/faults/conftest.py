@@ -200,7 +200,7 @@ def build_question(make_user):
 
 def score_snapshot(question_id: int) -> dict:
     """The score rows of a question, keyed by user or crowd method, without ids or timestamps."""
-    from forecasts.models import Score
+    from scoring.models import Score
 
     rows = Score.objects.filter(question_id=question_id).order_by("user_id", "crowd_method")
     snap: dict = {}
@@ -225,8 +225,8 @@ def resolve_clean(question, outcome: str, by) -> dict:
 
 def clear_scores(question_id: int) -> None:
     """Forget the scores, as if the scoring job after the last resolution had not run yet."""
-    from forecasts.models import Score
     from questions.models import Question
+    from scoring.models import Score
 
     Score.objects.filter(question_id=question_id).delete()
     Question.objects.filter(pk=question_id).update(scored_version=0)

@@ -9,9 +9,10 @@ import time
 import pytest
 from django.conf import settings
 
-from forecasts.models import Forecast, Score
-from forecasts.tasks import question_score
+from forecasts.models import Forecast
 from questions.models import Question
+from scoring.models import Score
+from scoring.tasks import question_score
 from tests.conftest import wait_for
 
 from .conftest import build_question, clear_scores, resolve_clean, score_snapshot, scored
@@ -56,7 +57,7 @@ def test_a_resolution_made_while_redis_is_down_commits_answers_and_is_scored_by_
 
 def resolve_clean_again(q) -> dict:
     """The same question scored in-process, for comparison."""
-    from forecasts.services import question_scores_write
+    from scoring.services import question_scores_write
 
     question_scores_write(question_id=q.pk)
     return score_snapshot(q.pk)

@@ -11,11 +11,12 @@ from datetime import timedelta
 import pytest
 from django.db import OperationalError
 
-from forecasts.models import Score
-from forecasts.services import question_scores_write
 from questions.models import Question
 from questions.services import question_resolve
+from scoring.models import Score
+from scoring.services import question_scores_write
 from tests.conftest import wait_for
+from tests.support.signals import rescoring_paused
 
 from .conftest import T0, build_question, log_count, resolve_clean, score_snapshot, scored
 
@@ -37,8 +38,8 @@ def test_a_database_error_after_a_partial_write_leaves_the_previous_rows_and_the
     marker.touch()
     monkeypatch.setenv("SIGNPOST_FAULT_SCORING_DB_ERROR_ONCE", str(marker))
     # Correct back to "no" without running the job, then run it by hand: it fails after writing.
-    monkeypatch.setattr("questions.services._enqueue_scoring", lambda question_id: None)
-    question_resolve(question=q, outcome="no", by=admin, at=T0 + timedelta(days=41))
+    with rescoring_paused():
+        question_resolve(question=q, outcome="no", by=admin, at=T0 + timedelta(days=41))
     with pytest.raises(OperationalError):
         question_scores_write(question_id=q.pk)
     assert not marker.exists()

@@ -15,8 +15,8 @@ import time
 import pytest
 from django.conf import settings
 
-from forecasts.models import Score
-from forecasts.tasks import question_score
+from scoring.models import Score
+from scoring.tasks import question_score
 from tests.conftest import wait_for
 
 from .conftest import (
@@ -108,7 +108,7 @@ def test_a_worker_stopped_gracefully_mid_job_finishes_it_before_exiting(make_use
     assert Score.objects.filter(question=q).count() == len(clean)
     # The job was acknowledged, not left to be redelivered; its follow-up waits on the queue.
     assert private_redis.client().hlen("unacked") == 0
-    assert queued_tasks(private_redis) == ["forecasts.tasks.leaderboards_recompute"]
+    assert queued_tasks(private_redis) == ["scoring.tasks.leaderboards_recompute"]
     assert log_count(w, MID_JOB.format(q.pk)) == 1
 
 

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from forecast_math import AGGREGATES as CROWD_METHODS
+from forecasts.crowd import question_crowd_write
 from forecasts.models import CrowdPoint
-from forecasts.services import CROWD_METHODS, forecast_submit, forecast_withdraw, question_crowd_write
+from forecasts.services import forecast_submit, forecast_withdraw
 from questions.services import question_create
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -14,10 +14,12 @@ import pytest
 from django.db import connection, connections
 
 from config.exceptions import Conflict
-from forecasts.models import Forecast, Score
-from forecasts.services import forecast_submit, question_scores_write
+from forecasts.models import Forecast
+from forecasts.services import forecast_submit
 from questions.models import Question, ResolutionEvent
 from questions.services import question_create, question_resolve, question_unresolve
+from scoring.models import Score
+from scoring.services import question_scores_write
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 
+from forecasts.crowd import question_crowd_write
 from forecasts.models import Forecast
-from forecasts.services import forecast_submit, question_crowd_write
+from forecasts.services import forecast_submit
 from questions.models import Article
 from questions.services import question_resolve, series_create
 

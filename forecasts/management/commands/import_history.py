@@ -34,12 +34,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from api.serializers import QuestionCreateSerializer
 from config.cli import fail, read_json
+from config.enqueue import enqueue_on_commit
 from config.exceptions import DomainError, ValidationFailed
 from forecasts.models import Forecast
+from forecasts.tasks import crowd_update
 from forecasts.validation import probability_vector
 from questions.models import Article, Question, ScoringMode, Series
-from questions.serializers import QuestionCreateSerializer
 from questions.services import question_create, question_resolve, question_validate, series_create
 
 
@@ -363,7 +365,7 @@ def _validate_timeline(pq: PlannedQuestion) -> None:
 
 def write(plan: Plan) -> dict[str, int]:
     """Write a validated plan in one transaction; returns what was created."""
-    from forecasts.services import _enqueue_crowd_update, _open_for_forecasts
+    from forecasts.services import question_check_open as _open_for_forecasts
 
     created = {"series": 0, "questions": 0, "users": 0, "forecasts": 0, "resolutions": 0}
     User = get_user_model()
@@ -407,7 +409,7 @@ def write(plan: Plan) -> dict[str, int]:
                                              probabilities=v, p_min=min(v), p_max=max(v), p_sum=sum(v), rationale=pf.rationale))  # fmt: skip
                 Forecast.objects.bulk_create(rows, batch_size=2000)
                 created["forecasts"] += len(rows)
-                transaction.on_commit(lambda qid=q.pk: _enqueue_crowd_update(qid))
+                enqueue_on_commit(crowd_update, q.pk)
             if pq.resolution is not None and not _already(q, pq):
                 question_resolve(
                     question=q, outcome=pq.resolution, by=None, known_at=pq.known_at, note=pq.note, at=pq.resolved_at

@@ -1,0 +1,164 @@
+"""Forecast and score endpoints: thin views over forecasts.services and forecasts.selectors."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, permissions, status, throttling
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.exceptions import Conflict
+from config.renderers import CSVMixin, csv_errors
+from config.schema import error_responses
+from forecasts import selectors, services
+from forecasts.models import Forecast
+from questions.models import Question
+from questions.selectors import question_visible
+from scoring.models import Score
+from scoring.selectors import scores_for_question, scores_for_user
+
+from .leaderboards import FORMAT_PARAM
+from .serializers import ForecastInputSerializer, ForecastSerializer, ScoreSerializer
+
+
+class ForecastThrottle(throttling.UserRateThrottle):
+    scope = "forecast"
+
+
+class QuestionForecastsView(APIView):
+    """The caller's forecasts on a question (GET), or a new forecast (POST)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [ForecastThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(
+        request=ForecastInputSerializer,
+        responses={201: ForecastSerializer, **error_responses(400, 401, 404, 409, 429)},
+        tags=["forecasts"],
+        description='Binary: `{"probability": 0.7}`. Multiple choice: `{"probabilities": {"A": 0.6, "B": 0.4}}`. '
+        "Optional `rationale`. Refused at or after the close, and on resolved or annulled questions.",
+    )
+    def post(self, request, pk: int):
+        q = _get_visible(request, pk)
+        s = ForecastInputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        f = services.forecast_submit(
+            user=request.user, question=q, payload=s.validated_data["payload"], rationale=s.validated_data["rationale"]
+        )
+        f.question = q
+        return Response(ForecastSerializer(f).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: ForecastSerializer(many=True), **error_responses(401, 404)}, tags=["forecasts"])
+    def get(self, request, pk: int):
+        q = _get_visible(request, pk)
+        rows = list(selectors.forecasts_for_user(user=request.user).filter(question=q))
+        for f in rows:
+            f.question = q
+        return Response(ForecastSerializer(rows, many=True).data)
+
+
+def _get_visible(request, pk: int) -> Question:
+    q = get_object_or_404(Question.objects.prefetch_related("options"), pk=pk)
+    if not question_visible(question=q, user=request.user):
+        raise Http404
+    return q
+
+
+class WithdrawView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={201: ForecastSerializer, **error_responses(401, 404, 409)},
+        tags=["forecasts"],
+        description="End your standing forecast without making a new one (history is kept).",
+    )
+    def post(self, request, pk: int):
+        q = _get_visible(request, pk)
+        f = services.forecast_withdraw(user=request.user, question=q)
+        f.question = q
+        return Response(ForecastSerializer(f).data, status=status.HTTP_201_CREATED)
+
+
+class MyForecastsView(generics.ListAPIView):
+    """All of the caller's forecasts and withdrawals, newest first."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = ForecastSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Forecast.objects.none()
+        return selectors.forecasts_for_user(user=self.request.user).prefetch_related("question__options")
+
+    @extend_schema(tags=["forecasts"], responses={200: ForecastSerializer(many=True), **error_responses(401)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class QuestionScoresView(generics.ListAPIView):
+    """Every forecaster's scores on a resolved question, and the crowd's benchmark rows."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = ScoreSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Score.objects.none()
+        q = _get_visible(self.request, self.kwargs["pk"])
+        if q.state != Question.State.RESOLVED:
+            raise Conflict("the question is not resolved: it has no scores", field="question", code="not_resolved")
+        return scores_for_question(question=q)
+
+    @extend_schema(tags=["scores"], responses={200: ScoreSerializer(many=True), **error_responses(404, 409)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+MY_SCORES_CSV_HEADER = [
+    "question", "question_title", "resolved_at", "brier_final", "brier_mean", "participation", "relative_brier",
+    "baseline", "peer", "coverage", "computed_at",
+]  # fmt: skip
+
+
+class MyScoresView(CSVMixin, generics.ListAPIView):
+    """The caller's scores, newest resolution first; `?format=csv` gives them all as CSV."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = ScoreSerializer
+    csv_header = MY_SCORES_CSV_HEADER
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Score.objects.none()
+        return scores_for_user(user=self.request.user)
+
+    @extend_schema(
+        tags=["scores"],
+        parameters=[FORMAT_PARAM],
+        responses={
+            (200, "application/json"): ScoreSerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="With format=csv: every score, one row each."
+            ),
+            **csv_errors(401),
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        if self.wants_csv(request):
+            rows = [
+                {"question": s.question_id, "question_title": s.question.title, "resolved_at": s.resolved_at.isoformat(),
+                 "brier_final": s.brier_final, "brier_mean": s.brier_mean, "participation": s.participation,
+                 "relative_brier": s.relative_brier, "baseline": s.baseline, "peer": s.peer, "coverage": s.coverage,
+                 "computed_at": s.computed_at.isoformat()}
+                for s in self.get_queryset()
+            ]  # fmt: skip
+            return self.csv_response(rows, "my-scores.csv")
+        return super().get(request, *args, **kwargs)

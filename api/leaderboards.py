@@ -1,0 +1,300 @@
+"""Leaderboard and calibration endpoints: thin views over scoring.selectors.
+
+Public reads (anyone may see them); users appear only by id and public name. `?format=csv` gives
+a leaderboard's every entry (and the crowd row) as CSV instead of a JSON page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.exceptions import DomainError
+from config.renderers import CSV, JSON, CSVMixin, csv_errors
+from config.schema import error_responses
+from forecast_math import AGGREGATES, DEFAULT_AGGREGATE
+from questions.models import Question, Series
+from questions.selectors import question_visible
+from scoring.figures import RANK_KEYS
+from scoring.selectors import calibration_for_crowd, calibration_for_user, leaderboard_read
+
+FORMAT_PARAM = OpenApiParameter(
+    "format", str, enum=["json", "csv"], required=False,
+    description="`csv`: every entry as CSV (text/csv) instead of a JSON page.",
+)  # fmt: skip
+
+
+# --- Schema serializers (output only) -------------------------------------------------------
+
+
+class PublicUserOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The public display name.")
+
+
+class _Figures(serializers.Serializer):
+    questions = serializers.IntegerField(help_text="Scored questions in scope.")
+    relative_brier_sum = serializers.FloatField(
+        help_text="Sum of relative Brier (0..2 scale; negative beats the crowd median)."
+    )
+    relative_brier_mean = serializers.FloatField(help_text="Mean relative Brier over the questions.")
+    relative_brier_mean_ci = serializers.ListField(
+        child=serializers.FloatField(), min_length=2, max_length=2,
+        help_text="95% percentile bootstrap interval of the mean (1,999 replicates over questions, seeded).",
+    )  # fmt: skip
+    brier_mean = serializers.FloatField(
+        allow_null=True, help_text="Mean time-averaged two-sided Brier (0..2, lower is better)."
+    )
+    brier_mean_ci = serializers.ListField(
+        child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True,
+        help_text="95% bootstrap interval of brier_mean.",
+    )  # fmt: skip
+    participation_mean = serializers.FloatField(
+        help_text="Mean share of each question's window with a standing forecast."
+    )
+    baseline_sum = serializers.FloatField(help_text="Sum of baseline (log) scores; higher is better.")
+    peer_sum = serializers.FloatField(help_text="Sum of peer (log) scores; higher is better.")
+
+
+class LeaderboardEntryOut(_Figures):
+    rank = serializers.IntegerField(
+        help_text="Competition rank: ties (within 1e-9) share a rank, the next skips (1, 1, 3)."
+    )
+    user = PublicUserOut()
+
+
+class CrowdEntryOut(_Figures):
+    user = serializers.JSONField(allow_null=True, help_text="Always null: the crowd is a benchmark, never ranked.")
+    method = serializers.CharField(help_text="The crowd aggregate (median).")
+
+
+class ScopeOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["global", "series", "question"])
+    series = serializers.CharField(allow_null=True)
+    question = serializers.IntegerField(allow_null=True)
+
+
+class LeaderboardOut(serializers.Serializer):
+    scope = ScopeOut()
+    rank_by = serializers.ChoiceField(choices=list(RANK_KEYS))
+    min_questions = serializers.IntegerField()
+    resolved_after = serializers.DateTimeField(allow_null=True)
+    resolved_before = serializers.DateTimeField(allow_null=True)
+    scale = serializers.CharField(help_text='"brier_0_2": Brier figures are two-sided, 0..2, lower is better.')
+    count = serializers.IntegerField(help_text="Entries in the whole leaderboard (all pages).")
+    entries = LeaderboardEntryOut(many=True)
+    crowd = CrowdEntryOut(allow_null=True)
+    me = LeaderboardEntryOut(
+        allow_null=True, help_text="The caller's entry, wherever it falls; null when anonymous or not eligible."
+    )
+
+
+class CalibrationBinOut(serializers.Serializer):
+    lower = serializers.FloatField()
+    upper = serializers.FloatField()
+    count = serializers.IntegerField()
+    mean_forecast = serializers.FloatField(allow_null=True)
+    observed_frequency = serializers.FloatField(allow_null=True)
+    wilson_low = serializers.FloatField(allow_null=True, help_text="95% Wilson interval of the observed frequency.")
+    wilson_high = serializers.FloatField(allow_null=True)
+
+
+class MurphyOut(serializers.Serializer):
+    brier = serializers.FloatField(help_text="One-sided Brier (0..1) over the events.")
+    reliability = serializers.FloatField()
+    resolution = serializers.FloatField()
+    uncertainty = serializers.FloatField()
+
+
+class SubjectOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["user", "crowd"])
+    user = PublicUserOut(allow_null=True)
+    method = serializers.CharField(allow_null=True)
+
+
+class CalibrationOut(serializers.Serializer):
+    subject = SubjectOut()
+    n_events = serializers.IntegerField(
+        help_text="Binary events: one per binary question, one per option of a multiple-choice question."
+    )
+    bins = CalibrationBinOut(many=True, help_text="Ten bins of width 0.1, not folded at 50%.")
+    murphy = MurphyOut(allow_null=True, help_text="Murphy (1973) decomposition; null with no events.")
+
+
+# --- Leaderboards ----------------------------------------------------------------------------
+
+LEADERBOARD_CSV_HEADER = [
+    "rank", "user_id", "user_name", "crowd_method", "questions", "relative_brier_sum", "relative_brier_mean",
+    "relative_brier_mean_ci_low", "relative_brier_mean_ci_high", "brier_mean", "brier_mean_ci_low",
+    "brier_mean_ci_high", "participation_mean", "baseline_sum", "peer_sum",
+]  # fmt: skip
+
+LEADERBOARD_PARAMS = [
+    OpenApiParameter("rank_by", str, enum=list(RANK_KEYS), required=False,
+                     description="Rank key. Default: relative_brier_sum (series, question), relative_brier_mean (global). "
+                     "Lower is better for the Brier keys, higher for peer_sum and baseline_sum."),
+    OpenApiParameter("min_questions", int, required=False,
+                     description="Entries need at least this many scored questions in scope. Default: 1 (series, question), 10 (global)."),
+    OpenApiParameter("resolved_after", OpenApiTypes.DATETIME, required=False,
+                     description="Only questions resolved at or after this date or date-time (UTC)."),
+    OpenApiParameter("resolved_before", OpenApiTypes.DATETIME, required=False,
+                     description="Only questions resolved before this date or date-time (UTC)."),
+    OpenApiParameter("page", int, required=False, description="Page number, from 1."),
+    OpenApiParameter("page_size", int, required=False, description="Entries per page, 1..500 (default 50)."),
+    FORMAT_PARAM,
+]  # fmt: skip
+
+
+def _page_params(request) -> tuple[int, int]:
+    qp = request.query_params
+    out = []
+    for name, default, maximum in (("page", 1, None), ("page_size", 50, 500)):
+        raw = qp.get(name, "")
+        try:
+            value = int(raw) if raw != "" else default
+        except ValueError:
+            raise DomainError("must be an integer", field=name)
+        if value < 1:
+            raise DomainError("must be at least 1", field=name)
+        if maximum and value > maximum:
+            raise DomainError(f"must be at most {maximum}", field=name)
+        out.append(value)
+    return out[0], out[1]
+
+
+def _csv_rows(body: dict) -> list[dict]:
+    def flat(e: dict, rank: Any, uid: Any, name: Any, method: str) -> dict:
+        rel = e["relative_brier_mean_ci"] or [None, None]
+        bm = e["brier_mean_ci"] or [None, None]
+        return {
+            "rank": rank, "user_id": uid, "user_name": name, "crowd_method": method, "questions": e["questions"],
+            "relative_brier_sum": e["relative_brier_sum"], "relative_brier_mean": e["relative_brier_mean"],
+            "relative_brier_mean_ci_low": rel[0], "relative_brier_mean_ci_high": rel[1],
+            "brier_mean": e["brier_mean"], "brier_mean_ci_low": bm[0], "brier_mean_ci_high": bm[1],
+            "participation_mean": e["participation_mean"], "baseline_sum": e["baseline_sum"], "peer_sum": e["peer_sum"],
+        }  # fmt: skip
+
+    rows = [flat(e, e["rank"], e["user"]["id"], e["user"]["name"], "") for e in body["entries"]]
+    if body["crowd"]:
+        rows.append(flat(body["crowd"], None, None, "Crowd", body["crowd"]["method"]))
+    return rows
+
+
+class _LeaderboardView(CSVMixin, APIView):
+    permission_classes = [permissions.AllowAny]
+    csv_header = LEADERBOARD_CSV_HEADER
+    kind = "global"
+
+    def scope_args(self, **kwargs) -> dict:
+        return {}
+
+    def filename(self, **kwargs) -> str:
+        return "leaderboard-global.csv"
+
+    def get(self, request, **kwargs):
+        qp = request.query_params
+        common = {
+            "scope": self.kind,
+            "rank_by": qp.get("rank_by") or None,
+            "min_questions": qp.get("min_questions") or None,
+            "resolved_after": qp.get("resolved_after") or None,
+            "resolved_before": qp.get("resolved_before") or None,
+            "user": request.user,
+            **self.scope_args(**kwargs),
+        }
+        if self.wants_csv(request):
+            body = leaderboard_read(**common, offset=0, limit=None)
+            return self.csv_response(_csv_rows(body), self.filename(**kwargs))
+        page, page_size = _page_params(request)
+        return Response(leaderboard_read(**common, offset=(page - 1) * page_size, limit=page_size))
+
+
+_LB_RESPONSES = {
+    (200, JSON): OpenApiResponse(LeaderboardOut, description="A page of the leaderboard."),
+    (200, CSV): OpenApiResponse(OpenApiTypes.STR, description="With format=csv: every entry, then the crowd row."),
+}
+
+
+class GlobalLeaderboardView(_LeaderboardView):
+    """Every scored question (min_questions defaults to 10)."""
+
+    kind = "global"
+
+    @extend_schema(tags=["leaderboards"], parameters=LEADERBOARD_PARAMS,
+                   responses={**_LB_RESPONSES, **csv_errors(400)},
+                   description="The global leaderboard (scoring.md section 5). Ranked by mean relative Brier among users "
+                   "with at least 10 scored questions by default; the crowd row is a benchmark, never ranked.")  # fmt: skip
+    def get(self, request, **kwargs):
+        return super().get(request, **kwargs)
+
+
+class SeriesLeaderboardView(_LeaderboardView):
+    kind = "series"
+
+    def scope_args(self, slug: str) -> dict:
+        return {"series": get_object_or_404(Series, slug=slug)}
+
+    def filename(self, slug: str) -> str:
+        return f"leaderboard-series-{slug}.csv"
+
+    @extend_schema(tags=["leaderboards"],
+                   parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The series' slug."), *LEADERBOARD_PARAMS],
+                   responses={**_LB_RESPONSES, **csv_errors(400, 404)},
+                   description="A series (tournament) leaderboard, ranked by the sum of relative Brier by default.")  # fmt: skip
+    def get(self, request, **kwargs):
+        return super().get(request, **kwargs)
+
+
+class QuestionLeaderboardView(_LeaderboardView):
+    kind = "question"
+
+    def scope_args(self, pk: int) -> dict:
+        q = get_object_or_404(Question, pk=pk)
+        if not question_visible(question=q, user=self.request.user):
+            raise Http404
+        return {"question": q}
+
+    def filename(self, pk: int) -> str:
+        return f"leaderboard-question-{pk}.csv"
+
+    @extend_schema(tags=["leaderboards"],
+                   parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The question's id."), *LEADERBOARD_PARAMS],
+                   responses={**_LB_RESPONSES, **csv_errors(400, 404)},
+                   description="One question's leaderboard (empty until it is resolved and scored).")  # fmt: skip
+    def get(self, request, **kwargs):
+        return super().get(request, **kwargs)
+
+
+# --- Calibration -----------------------------------------------------------------------------
+
+
+class UserCalibrationView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(tags=["calibration"],
+                   parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The user's id.")],
+                   responses={200: CalibrationOut, **error_responses(404)},
+                   description="Calibration of a forecaster's final forecasts on resolved questions (scoring.md section 6): "
+                   "ten bins with Wilson 95% intervals and the Murphy decomposition of the one-sided Brier.")  # fmt: skip
+    def get(self, request, pk: int):
+        user = get_object_or_404(get_user_model().objects.only("id", "username", "display_name"), pk=pk, is_active=True)
+        return Response(calibration_for_user(user=user))
+
+
+class CrowdCalibrationView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(tags=["calibration"],
+                   parameters=[OpenApiParameter("method", str, enum=list(AGGREGATES), required=False,
+                                                description="The crowd aggregate (default median).")],
+                   responses={200: CalibrationOut, **error_responses(400)},
+                   description="Calibration of the crowd's final forecasts on resolved questions (scoring.md section 6).")  # fmt: skip
+    def get(self, request):
+        return Response(calibration_for_crowd(method=request.query_params.get("method") or DEFAULT_AGGREGATE))

@@ -1,0 +1,32 @@
+"""The REST API, version 1 (contracts.md): every endpoint under /api/v1/."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import articles, auth, forecasts, leaderboards
+from .questions import QuestionViewSet
+
+router = SimpleRouter(trailing_slash=True)
+router.register("questions", QuestionViewSet, basename="question")
+
+urlpatterns = [
+    path("auth/token/", auth.TokenView.as_view(), name="auth-token"),
+    path("questions/<int:pk>/forecasts/", forecasts.QuestionForecastsView.as_view(), name="question-forecasts"),
+    path("questions/<int:pk>/withdraw/", forecasts.WithdrawView.as_view(), name="question-withdraw"),
+    path("questions/<int:pk>/scores/", forecasts.QuestionScoresView.as_view(), name="question-scores"),
+    path("me/forecasts/", forecasts.MyForecastsView.as_view(), name="me-forecasts"),
+    path("me/scores/", forecasts.MyScoresView.as_view(), name="me-scores"),
+    path("leaderboards/global/", leaderboards.GlobalLeaderboardView.as_view(), name="leaderboard-global"),
+    path("leaderboards/series/<slug:slug>/", leaderboards.SeriesLeaderboardView.as_view(), name="leaderboard-series"),
+    path(
+        "leaderboards/questions/<int:pk>/", leaderboards.QuestionLeaderboardView.as_view(), name="leaderboard-question"
+    ),
+    path("users/<int:pk>/calibration/", leaderboards.UserCalibrationView.as_view(), name="user-calibration"),
+    path("crowd/calibration/", leaderboards.CrowdCalibrationView.as_view(), name="crowd-calibration"),
+    path("articles/", articles.ArticleListCreateView.as_view(), name="articles"),
+    path("articles/<int:pk>/", articles.ArticleDetailView.as_view(), name="article-detail"),
+    path("articles/<int:pk>/candidates/", articles.ArticleCandidatesView.as_view(), name="article-candidates"),
+    path("candidates/<int:pk>/approve/", articles.CandidateApproveView.as_view(), name="candidate-approve"),
+    path("candidates/<int:pk>/reject/", articles.CandidateRejectView.as_view(), name="candidate-reject"),
+    *router.urls,
+]

@@ -1,0 +1,253 @@
+"""The demo's story: the seed article in, its questions published, a simulated crowd replayed
+from November 2021, resolutions through the real service and scoring jobs, then the results.
+
+Everything goes through the same services as production (question_create, forecast_submit,
+question_resolve, the Celery tasks, run eagerly without a broker)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from accounts.models import User
+from accounts.services import user_create
+from demo.simulation import make_crowd, questions_from_seed, simulate
+from forecast_math import DEFAULT_AGGREGATE, parse_instant
+from forecasts import services as forecast_services
+from forecasts.models import CrowdPoint
+from questions import articles as article_services
+from questions import services as question_services
+from questions.models import Article, Question, Series
+from questions.seed import find_article, load_seed
+from scoring.selectors import leaderboard_read
+
+
+def _t(value: str | None) -> datetime | None:
+    return parse_instant(value) if value else None
+
+
+@dataclass
+class DemoResult:
+    series: Series
+    article: Article | None
+    created: bool
+    questions: int = 0
+    forecasts: int = 0
+    resolved: int = 0
+    kinds: dict[str, str] = field(default_factory=dict)
+
+
+def demo_load(*, seed: int = 2021, crowd_size: int = 36, log: Callable[[str], None] = print) -> DemoResult:
+    """Load the seed series (idempotent: a second run loads nothing and reports what is there)."""
+    data = load_seed()
+    series_spec = data["series"][0]
+    crowd = make_crowd(crowd_size, seed=seed)
+    kinds = {f.username: f.kind for f in crowd}
+    existing = Series.objects.filter(slug=series_spec["slug"]).first()
+    if existing is not None:
+        log(f"The seed series {existing.slug!r} is already loaded; showing it.")
+        return DemoResult(
+            series=existing,
+            article=Article.objects.filter(sha256=data["article"]["sha256"]).first(),
+            created=False,
+            kinds=kinds,
+        )
+
+    article = _ingest_article(data, log)
+    series = question_services.series_create(
+        slug=series_spec["slug"],
+        title=series_spec["title"],
+        description=series_spec.get("description", ""),
+        scoring_mode=series_spec.get("scoring_mode", "continuous"),
+    )
+    by_slug: dict[str, Question] = {}
+    for spec in data["questions"]:
+        q = question_services.question_create(
+            slug=spec["slug"],
+            series=series,
+            type=spec["type"],
+            options=spec.get("options"),
+            ordered=spec.get("ordered", False),
+            title=spec["title"],
+            description=spec.get("description", ""),
+            resolution_criteria=spec.get("resolution_criteria", ""),
+            open_time=_t(spec["open_time"]),
+            close_time=_t(spec["close_time"]),
+            crowd_reveal_time=_t(spec.get("crowd_reveal_time")),
+            scoring_mode=spec.get("scoring_mode"),
+            indicator=spec.get("indicator") or "",
+        )
+        if article is not None and spec.get("source"):
+            src = spec["source"]
+            article_services.question_link_source(
+                question=q,
+                article=article,
+                start=src["start"],
+                end=src["end"],
+                passage_sha256=src.get("passage_sha256"),
+            )
+        by_slug[spec["slug"]] = q
+    log(f"Published {len(by_slug)} questions in the series {series.slug!r}.")
+
+    users = {}
+    for f in crowd:
+        users[f.username] = user_create(username=f.username, display_name=f.display_name, exists_ok=True)
+    rows = simulate(questions_from_seed(data), crowd, seed=seed)
+    n = 0
+    for row in rows:
+        q, user, at = by_slug[row["question"]], users[row["user"]], _t(row["time"])
+        if row.get("withdraw"):
+            forecast_services.forecast_withdraw(user=user, question=q, at=at)
+        else:
+            payload = (
+                {"probability": row["probability"]} if "probability" in row else {"probabilities": row["probabilities"]}
+            )
+            forecast_services.forecast_submit(user=user, question=q, payload=payload, at=at)
+        n += 1
+    log(f"Replayed {n} forecasts by {len(users)} simulated forecasters, November 2021 on.")
+
+    admin = _demo_admin()
+    resolved = 0
+    for spec in sorted(data["questions"], key=lambda s: s.get("resolved_at") or ""):
+        if not spec.get("resolution"):
+            continue
+        question_services.question_resolve(
+            question=by_slug[spec["slug"]],
+            outcome=spec["resolution"],
+            by=admin,
+            known_at=_t(spec.get("known_at")),
+            note=spec.get("resolution_note", ""),
+            at=_t(spec.get("resolved_at")),
+        )
+        resolved += 1
+    log(f"Resolved {resolved} questions through the resolution service; the scoring jobs ran.")
+    return DemoResult(
+        series=series,
+        article=article,
+        created=True,
+        questions=len(by_slug),
+        forecasts=n,
+        resolved=resolved,
+        kinds=kinds,
+    )
+
+
+def _ingest_article(data: dict, log: Callable[[str], None]) -> Article | None:
+    path = find_article()
+    if path is None:
+        log("The seed article (shared/seed/article.txt) is not here: questions are published without their passages.")
+        return None
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != data["article"]["sha256"]:
+        log(f"{path} is not the article the seed series was written for (SHA-256 differs): skipping provenance.")
+        return None
+    meta = data["article"]
+    article, _ = article_services.article_ingest(
+        data=raw,
+        filename=path.name,
+        title=meta.get("title"),
+        source_url=meta.get("source_url") or "",
+        published=date.fromisoformat(meta["published"]) if meta.get("published") else None,
+    )
+    log(f"Ingested the article {article.title!r}: {article.candidates.count()} candidate questions found.")
+    return article
+
+
+def _demo_admin() -> User:
+    return user_create(
+        username="admin",
+        password="signpost-demo",
+        display_name="Demo admin",
+        is_staff=True,
+        is_superuser=True,
+        exists_ok=True,
+    )
+
+
+def _crowd_final(q: Question) -> list[float] | None:
+    """The crowd (median) standing at the question's close."""
+    point = (
+        CrowdPoint.objects.filter(question=q, method=DEFAULT_AGGREGATE, time__lt=q.effective_close)
+        .order_by("-time")
+        .first()
+    )
+    return point.probabilities if point else None
+
+
+def demo_report(result: DemoResult, *, top: int = 12) -> str:
+    lines: list[str] = []
+    board = leaderboard_read(scope="series", series=result.series, limit=top)
+    lines.append("")
+    lines.append(
+        f"Series leaderboard: {result.series.title}  (ranked by the sum of relative Brier; lower is better; Brier on the 0..2 scale)"
+    )
+    header = f"{'rank':>4}  {'forecaster':<28} {'kind':<15} {'questions':>9} {'rel. Brier sum':>14} {'mean Brier':>10} {'peer sum':>9}"
+    lines.append(header)
+    lines.append("-" * len(header))
+    for e in board["entries"]:
+        name = e["user"]["name"]
+        kind = result.kinds.get(_username(e["user"]["id"]), "")
+        lines.append(
+            f"{e['rank']:>4}  {name[:28]:<28} {kind:<15} {e['questions']:>9} {e['relative_brier_sum']:>14.4f} "
+            f"{_f(e['brier_mean']):>10} {e['peer_sum']:>9.1f}"
+        )
+    c = board.get("crowd")
+    if c:
+        lines.append(
+            f"{'':>4}  {'Crowd (median, benchmark)':<28} {'':<15} {c['questions']:>9} {c['relative_brier_sum']:>14.4f} "
+            f"{_f(c['brier_mean']):>10} {c['peer_sum']:>9.1f}"
+        )
+    lines.append(f"({board['count']} ranked forecasters)")
+
+    lines.append("")
+    lines.append("What the crowd said, and what happened (crowd median at close, per indicator):")
+    questions = sorted(
+        Question.objects.filter(series=result.series).select_related("resolved_option").prefetch_related("options"),
+        key=lambda q: (q.indicator == "", q.indicator, q.id),  # the article's indicators first, the rest after
+    )
+    current = None
+    for q in questions:
+        if q.indicator != current:
+            current = q.indicator
+            lines.append("")
+            lines.append(f"  {current or 'Other questions'}")
+        crowd = _crowd_final(q)
+        said = _say(q, crowd)
+        outcome = (
+            q.resolved_option.label.upper()
+            if q.resolved_option_id
+            else ("ANNULLED" if q.state == "annulled" else "open")
+        )
+        verdict = _verdict(q, crowd)
+        lines.append(f"    - {q.title}")
+        lines.append(f"        crowd: {said:<34} outcome: {outcome:<8} {verdict}")
+    return "\n".join(lines)
+
+
+def _username(user_id: int) -> str:
+    return User.objects.filter(pk=user_id).values_list("username", flat=True).first() or ""
+
+
+def _f(x: Any) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def _say(q: Question, crowd: list[float] | None) -> str:
+    if crowd is None:
+        return "no forecasts"
+    labels = [o.label for o in q.options.all()]
+    if q.type == "binary":
+        return f"{crowd[0] * 100:.0f}% yes"
+    best = max(range(len(labels)), key=lambda i: crowd[i])
+    return f"{crowd[best] * 100:.0f}% {labels[best][:26]}"
+
+
+def _verdict(q: Question, crowd: list[float] | None) -> str:
+    if crowd is None or not q.resolved_option_id:
+        return ""
+    labels = [o.label for o in q.options.all()]
+    p_true = crowd[labels.index(q.resolved_option.label)]
+    return "(crowd right)" if p_true > 0.5 or (len(labels) > 2 and p_true == max(crowd)) else "(crowd wrong)"

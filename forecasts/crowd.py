@@ -1,0 +1,178 @@
+"""Crowd history: every aggregate of a question's standing forecasts over time (CrowdPoint rows),
+kept up to date by the crowd_update task after each forecast or withdrawal."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+
+from forecast_math import AGGREGATES, aggregate, crowd_history
+from questions.models import Question
+
+from .models import CrowdPoint, Forecast
+from .selectors import forecast_set_for_question
+
+
+def _standing_counts(fs: Any, times: Any) -> list[int]:
+    """How many users have a standing forecast from each of `times` on."""
+    order = sorted(range(len(fs.time)), key=lambda i: fs.time[i])
+    standing: set[int] = set()
+    counts: list[int] = []
+    j = 0
+    for t in times:
+        while j < len(order) and fs.time[order[j]] <= t:
+            i = order[j]
+            (standing.discard if fs.withdrawn[i] else standing.add)(int(fs.user[i]))
+            j += 1
+        counts.append(len(standing))
+    return counts
+
+
+def _point_time(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, tz=UTC)
+
+
+def question_crowd_write(*, question_id: int, full: bool = False) -> int:
+    """Bring the crowd history of a question (every aggregate) up to date with its forecasts;
+    returns the number of CrowdPoint rows written.
+
+    The live case is incremental: when every forecast or withdrawal not yet in the history is
+    later than the history's last point (always so for forecasts made through forecast_submit,
+    which reads "now" under the question lock), only the new instants are computed, from the
+    standing forecasts, and appended (one point per method and instant; the previous latest point
+    stops being latest). Anything else (a back-dated event from an import or a replay, a history
+    written before `through_forecast_id` existed, `full=True`) recomputes the whole history, with
+    the same result. Idempotent: a duplicate delivery finds nothing new and writes nothing."""
+    with transaction.atomic():
+        # The row lock serialises concurrent updates of the same question, and with submissions.
+        q = Question.objects.select_for_update().get(pk=question_id)
+        n_options = q.options.count()
+        if not full:
+            written = _crowd_append(q, n_options)
+            if written is not None:
+                return written
+        return _crowd_rewrite(q, n_options)
+
+
+def _crowd_rewrite(q: Question, n_options: int) -> int:
+    """The whole crowd history from every forecast of the question."""
+    fs = forecast_set_for_question(question=q, n_options=n_options)
+    through = int(fs.seq.max()) if len(fs.seq) else None
+    points: list[CrowdPoint] = []
+    min_n = settings.CROWD_MIN_FORECASTERS
+    for method in AGGREGATES:
+        times, probs = crowd_history(n_options, fs, method=method)
+        counts = _standing_counts(fs, times.tolist())
+        last = len(times) - 1
+        for j, (ts, p, n) in enumerate(zip(times.tolist(), probs.tolist(), counts, strict=True)):
+            points.append(
+                CrowdPoint(
+                    question_id=q.pk,
+                    method=method,
+                    time=_point_time(ts),
+                    # Below the minimum the aggregate would reveal individual forecasts.
+                    probabilities=None if p[0] != p[0] or n < min_n else p,
+                    n_forecasters=int(n),
+                    is_latest=j == last,
+                    through_forecast_id=through,
+                )
+            )
+    CrowdPoint.objects.filter(question_id=q.pk).delete()
+    CrowdPoint.objects.bulk_create(points, batch_size=2000)
+    return len(points)
+
+
+_STANDING_SQL = """
+SELECT DISTINCT ON (user_id) user_id, created_at, kind, probabilities
+FROM forecasts_forecast
+WHERE question_id = %s AND id <= %s
+ORDER BY user_id, created_at DESC, id DESC
+"""
+
+
+def _crowd_append(q: Question, n_options: int) -> int | None:
+    """The incremental update, or None when the whole history must be recomputed instead.
+
+    Cost: one indexed read of the events after the history, one read of the standing forecasts
+    (the latest event per user), and one aggregate per new instant and method over the N
+    standing vectors: O(N) per new forecast instead of the O(history x N) of a recompute."""
+    latest = list(
+        CrowdPoint.objects.filter(question_id=q.pk, is_latest=True).values_list("method", "time", "through_forecast_id")
+    )
+    if sorted(m for m, _, _ in latest) != sorted(AGGREGATES) or any(t is None for _, _, t in latest):
+        return None
+    through = {t for _, _, t in latest}
+    last_time = {tm for _, tm, _ in latest}
+    if len(through) != 1 or len(last_time) != 1:
+        return None
+    (through_id,), (last_time,) = through, last_time
+    new = list(
+        Forecast.objects.filter(question_id=q.pk, id__gt=through_id)
+        .order_by("created_at", "id")
+        .values_list("user_id", "created_at", "kind", "probabilities", "id")
+    )
+    if not new:
+        return 0  # nothing since the last update (e.g. a duplicate delivery)
+    stamps = [r[1].timestamp() for r in new]
+    if _point_time(stamps[0]) <= last_time:
+        return None  # a back-dated event: recompute the history
+    if CrowdPoint.objects.filter(question_id=q.pk, time__in=[_point_time(t) for t in stamps]).exists():
+        return None
+    standing: dict[int, tuple[float, list[float]]] = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(_STANDING_SQL, [q.pk, through_id])
+            latest_rows = cur.fetchall()
+    else:  # SQLite (the embedded demo) has no DISTINCT ON: the last event per user, in Python
+        last: dict[int, tuple] = {}
+        for row in (
+            Forecast.objects.filter(question_id=q.pk, id__lte=through_id)
+            .order_by("created_at", "id")
+            .values_list("user_id", "created_at", "kind", "probabilities")
+        ):
+            last[row[0]] = row
+        latest_rows = list(last.values())
+    for user_id, created_at, kind, probs in latest_rows:
+        if kind != Forecast.Kind.WITHDRAWAL:
+            standing[user_id] = (created_at.timestamp(), probs if isinstance(probs, list) else _json(probs))
+    min_n = settings.CROWD_MIN_FORECASTERS
+    new_through = max(r[4] for r in new)
+    points: list[CrowdPoint] = []
+    for i, (user_id, _created, kind, probs, _id) in enumerate(new):
+        if kind == Forecast.Kind.WITHDRAWAL:
+            standing.pop(user_id, None)
+        else:
+            standing[user_id] = (stamps[i], probs)
+        if i + 1 < len(new) and stamps[i + 1] == stamps[i]:
+            continue  # several events at one instant: one point, after the last of them
+        users = sorted(standing)
+        n = len(users)
+        vectors = np.array([standing[u][1] for u in users], dtype=np.float64).reshape(n, n_options)
+        made = np.array([standing[u][0] for u in users], dtype=np.float64)
+        for method in AGGREGATES:
+            p = aggregate(vectors, made, method).tolist()
+            points.append(
+                CrowdPoint(
+                    question_id=q.pk,
+                    method=method,
+                    time=_point_time(stamps[i]),
+                    probabilities=None if p[0] != p[0] or n < min_n else p,
+                    n_forecasters=n,
+                    is_latest=False,
+                    through_forecast_id=new_through,
+                )
+            )
+    for point in points[-len(AGGREGATES) :]:
+        point.is_latest = True
+    CrowdPoint.objects.filter(question_id=q.pk, is_latest=True).update(is_latest=False)
+    CrowdPoint.objects.bulk_create(points)
+    return len(points)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value)

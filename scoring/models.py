@@ -1,0 +1,134 @@
+"""How forecasts are judged: one Score row per (question, forecaster or crowd aggregate), and the
+materialised leaderboards built from them. Both are derived data, rebuilt from the forecasts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from questions.models import Question
+
+
+class Score(models.Model):
+    """Scores of one forecaster (or one crowd aggregate, with user null) on one resolved question.
+
+    Brier figures are two-sided, on the 0..2 scale. Rows are derived data: the scoring job replaces
+    them wholesale, so recomputing from the forecasts always gives the same rows.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="scores")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="scores"
+    )
+    crowd_method = models.CharField(max_length=32, blank=True, help_text="Empty for a person.")
+    brier_final = models.FloatField(null=True)
+    brier_mean = models.FloatField(null=True)
+    participation = models.FloatField()
+    relative_brier = models.FloatField()
+    baseline = models.FloatField()
+    peer = models.FloatField()
+    coverage = models.FloatField()
+    final_probabilities = models.JSONField(null=True)
+    resolution_version = models.PositiveIntegerField()
+    resolved_at = models.DateTimeField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "forecasts_score"  # created by the forecasts app; moved here without a table change
+        indexes = [
+            models.Index(fields=["user", "resolved_at"]),
+            models.Index(fields=["crowd_method", "resolved_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "user"], condition=Q(user__isnull=False), name="score_unique_user"
+            ),
+            models.UniqueConstraint(
+                fields=["question", "crowd_method"], condition=Q(user__isnull=True), name="score_unique_crowd"
+            ),
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False, crowd_method="") | Q(user__isnull=True) & ~Q(crowd_method="")),
+                name="score_person_or_crowd",
+            ),
+            models.CheckConstraint(
+                condition=Q(brier_final__isnull=True) | Q(brier_final__gte=0, brier_final__lte=2),
+                name="score_brier_final_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(brier_mean__isnull=True) | Q(brier_mean__gte=0, brier_mean__lte=2),
+                name="score_brier_mean_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(participation__gte=0, participation__lte=1), name="score_participation_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = f"user {self.user_id}" if self.user_id else f"crowd {self.crowd_method}"
+        return f"{who} on {self.question_id}"
+
+
+class LeaderboardEntry(models.Model):
+    """One materialised leaderboard row: a forecaster's (or, with user null, a crowd aggregate's)
+    figures over the scored questions of one scope (scoring.md section 5).
+
+    Derived data, replaced wholesale per scope by scoring.leaderboards.leaderboards_recompute
+    after every scoring job, so that a read is one indexed query. `scope_key` is "global",
+    "series:<id>" or "question:<id>". The `rank_*` columns hold the competition rank (ties within
+    1e-9 share a rank) by each rank key among the users with at least the scope's default
+    `min_questions`; they are null for the crowd and for users below that threshold.
+    """
+
+    scope_key = models.CharField(max_length=40)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="leaderboard_entries"
+    )
+    crowd_method = models.CharField(max_length=32, blank=True, help_text="Empty for a person.")
+    questions = models.PositiveIntegerField()
+    relative_brier_sum = models.FloatField()
+    relative_brier_mean = models.FloatField()
+    relative_brier_mean_ci_low = models.FloatField()
+    relative_brier_mean_ci_high = models.FloatField()
+    brier_mean = models.FloatField(null=True)
+    brier_mean_ci_low = models.FloatField(null=True)
+    brier_mean_ci_high = models.FloatField(null=True)
+    participation_mean = models.FloatField()
+    baseline_sum = models.FloatField()
+    peer_sum = models.FloatField()
+    rank_relative_brier_sum = models.PositiveIntegerField(null=True)
+    rank_relative_brier_mean = models.PositiveIntegerField(null=True)
+    rank_brier_mean = models.PositiveIntegerField(null=True)
+    rank_peer_sum = models.PositiveIntegerField(null=True)
+    rank_baseline_sum = models.PositiveIntegerField(null=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "forecasts_leaderboardentry"
+        indexes = [
+            models.Index(fields=["scope_key", "rank_relative_brier_sum", "user"], name="lb_rank_rel_sum"),
+            models.Index(fields=["scope_key", "rank_relative_brier_mean", "user"], name="lb_rank_rel_mean"),
+            models.Index(fields=["scope_key", "rank_brier_mean", "user"], name="lb_rank_brier_mean"),
+            models.Index(fields=["scope_key", "rank_peer_sum", "user"], name="lb_rank_peer_sum"),
+            models.Index(fields=["scope_key", "rank_baseline_sum", "user"], name="lb_rank_baseline_sum"),
+            models.Index(fields=["scope_key", "questions"], name="lb_scope_questions"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope_key", "user"], condition=Q(user__isnull=False), name="leaderboard_entry_unique_user"
+            ),
+            models.UniqueConstraint(
+                fields=["scope_key", "crowd_method"],
+                condition=Q(user__isnull=True),
+                name="leaderboard_entry_unique_crowd",
+            ),
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False, crowd_method="") | Q(user__isnull=True) & ~Q(crowd_method="")),
+                name="leaderboard_entry_person_or_crowd",
+            ),
+            models.CheckConstraint(condition=Q(questions__gte=1), name="leaderboard_entry_has_questions"),
+        ]
+
+    def __str__(self) -> str:
+        who = f"user {self.user_id}" if self.user_id else f"crowd {self.crowd_method}"
+        return f"{self.scope_key}: {who}"

@@ -1,0 +1,212 @@
+"""Score writes: the scoring jobs' services. Scores are derived data, replaced wholesale per
+question under the question's row lock, so recomputing always gives the same rows."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.db import OperationalError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from forecast_math import AGGREGATES, ForecastSet, QuestionSpec, score_question
+from forecasts.selectors import forecast_set_for_question
+from questions.models import Option, Question
+
+from .models import Score
+
+logger = logging.getLogger(__name__)
+
+#: Score columns in the order of score_rows' tuples (and of the COPY)
+SCORE_COLUMNS = (
+    "question_id", "user_id", "crowd_method", "brier_final", "brier_mean", "participation", "relative_brier",
+    "baseline", "peer", "coverage", "final_probabilities", "resolution_version", "resolved_at", "computed_at",
+)  # fmt: skip
+
+
+def question_spec(*, question: Question, n_options: int, outcome: int) -> QuestionSpec:
+    return QuestionSpec(
+        n_options=n_options,
+        ordered=question.ordered,
+        open_time=question.open_time.timestamp(),
+        close_time=question.close_time.timestamp(),
+        known_at=question.known_at.timestamp() if question.known_at else None,
+        outcome=outcome,
+        mode=question.scoring_mode,
+    )
+
+
+def _nan_to_none(x: float) -> float | None:
+    return None if x != x else float(x)
+
+
+def _final(probs: Any) -> list[float] | None:
+    return None if probs is None or probs[0] != probs[0] else [float(x) for x in probs]
+
+
+def score_rows(question: Question, result: Any, *, computed_at: Any) -> list[tuple]:
+    """The Score rows of one scored question (the engine's result), as SCORE_COLUMNS tuples:
+    one per forecaster, then one per crowd aggregate. The one builder of score rows."""
+    common = (question.resolution_version, question.resolved_at, computed_at)
+    t = result.users
+    cols = zip(
+        t.user.tolist(), t.brier_final.tolist(), t.brier_mean.tolist(), t.participation.tolist(),
+        t.relative_brier.tolist(), t.baseline.tolist(), t.peer.tolist(), t.coverage.tolist(), t.final_probs.tolist(),
+        strict=True,
+    )  # fmt: skip
+    rows = [
+        (question.pk, int(uid), "", _nan_to_none(bf), _nan_to_none(bm), float(part), float(rel), float(base),
+         float(peer), float(cov), _final(fin), *common)
+        for uid, bf, bm, part, rel, base, peer, cov, fin in cols
+    ]  # fmt: skip
+    for method, c in result.crowd.items():
+        fin = None if c.final_probs is None else c.final_probs.tolist()
+        rows.append((question.pk, None, method, _nan_to_none(c.brier_final), _nan_to_none(c.brier_mean),
+                     float(c.participation), float(c.relative_brier), float(c.baseline), float(c.peer),
+                     float(c.coverage), _final(fin), *common))  # fmt: skip
+    return rows
+
+
+def score_rows_insert(rows: list[tuple]) -> None:
+    """COPY on PostgreSQL, bulk_create elsewhere (the embedded SQLite demo)."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        table = Score._meta.db_table
+        with (
+            connection.cursor() as cur,
+            cur.cursor.copy(f"COPY {table} ({', '.join(SCORE_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row([json.dumps(v) if isinstance(v, list) else v for v in row])
+    else:
+        Score.objects.bulk_create([Score(**dict(zip(SCORE_COLUMNS, r, strict=True))) for r in rows], batch_size=2000)
+
+
+def _fault_point(stage: str, question_id: int) -> None:
+    """Fault injection for the reliability tests (tests/faults), off unless its variable is set.
+
+    SIGNPOST_FAULT_SCORING_SLEEP=<seconds>: at stage "computed" (engine done, nothing written,
+    question row locked) sleep, so a test can kill or stop the worker while the job is mid-flight.
+    SIGNPOST_FAULT_SCORING_DB_ERROR_ONCE=<path>: at stage "written" (new rows inserted, transaction
+    not committed) raise OperationalError if <path> exists, deleting it first, so exactly one
+    attempt fails after a partial write and the retry succeeds. Neither is set in any deployment."""
+    if stage == "computed" and (delay := os.environ.get("SIGNPOST_FAULT_SCORING_SLEEP")):
+        logger.warning("fault injection: scoring question %s sleeps %ss before writing", question_id, delay)
+        time.sleep(float(delay))
+    if stage == "written" and (path := os.environ.get("SIGNPOST_FAULT_SCORING_DB_ERROR_ONCE")):
+        try:
+            Path(path).unlink()  # only the attempt that removes the marker fails
+        except FileNotFoundError:
+            return
+        logger.warning("fault injection: scoring question %s fails after writing", question_id)
+        raise OperationalError("fault injection: database error in the middle of a scoring job")
+
+
+def question_scores_write(*, question_id: int) -> int:
+    """Compute and store every score of a resolved question; returns the number of rows written.
+
+    Locks the question row, so this serialises with resolution changes and with itself: running it
+    twice, or concurrently, leaves the same rows. Loads all forecasts in one query, runs the pure
+    engine, then replaces the question's score rows in the same transaction (readers see the old
+    rows or the new ones, never a mix). On a question that is not resolved it deletes the rows."""
+    with transaction.atomic():
+        q = Question.objects.select_for_update().get(pk=question_id)
+        if q.state != Question.State.RESOLVED:
+            Score.objects.filter(question=q).delete()
+            Question.objects.filter(pk=q.pk).update(scored_version=q.resolution_version)
+            return 0
+        options = list(q.options.order_by("position"))
+        outcome = next(i for i, o in enumerate(options) if o.pk == q.resolved_option_id)
+        spec = question_spec(question=q, n_options=len(options), outcome=outcome)
+        fs = forecast_set_for_question(question=q, n_options=len(options))
+        result = score_question(spec, fs, crowd_methods=AGGREGATES)
+        _fault_point("computed", q.pk)
+        rows = score_rows(q, result, computed_at=timezone.now())
+        Score.objects.filter(question=q).delete()
+        score_rows_insert(rows)
+        _fault_point("written", q.pk)
+        Question.objects.filter(pk=q.pk).update(scored_version=q.resolution_version)
+    return len(rows)
+
+
+_BULK_FORECASTS_SQL = """
+SELECT question_id,
+       array_agg(user_id ORDER BY id),
+       array_agg((extract(epoch FROM created_at) * 1000000)::int8 ORDER BY id),
+       array_agg(kind = 'withdrawal' ORDER BY id),
+       array_agg(id ORDER BY id),
+       {probs}
+FROM forecasts_forecast
+WHERE question_id = ANY(%s)
+GROUP BY question_id
+"""
+
+
+def _bulk_forecast_sets(question_ids: list[int], n_options: dict[int, int]) -> dict[int, Any]:
+    """Every forecast of many questions in one query, as one ForecastSet per question.
+
+    PostgreSQL groups the rows per question into arrays (times as integer microseconds, each
+    option's probability as float8), so no Python object is built per forecast: the same values,
+    bit for bit, as forecast_set_for_question (which reads datetimes and JSON lists)."""
+    k_max = max(n_options.values(), default=2)
+    probs = ", ".join(f"array_agg((probabilities->>{j})::float8 ORDER BY id)" for j in range(k_max))
+    out = {}
+    with connection.cursor() as cur:
+        cur.execute(_BULK_FORECASTS_SQL.format(probs=probs), [list(question_ids)])
+        for qid, users, micros, wd, ids, *cols in cur.fetchall():
+            k = n_options[qid]
+            p = np.array(cols[:k], dtype=np.float64).T  # NULL (a withdrawal) becomes NaN
+            out[qid] = ForecastSet(
+                user=np.array(users, dtype=np.int64),
+                time=np.array(micros, dtype=np.int64) / 1e6,
+                probs=np.ascontiguousarray(p).reshape(len(users), k),
+                withdrawn=np.array(wd, dtype=bool),
+                seq=np.array(ids, dtype=np.int64),
+            )
+    return out
+
+
+def questions_scores_write(*, question_ids: list[int]) -> int:
+    """question_scores_write for many questions at once; returns the number of rows written.
+
+    The same rows as the per-question job, with a constant number of queries per call: the
+    question rows are locked (in id order, the lock every writer of a question takes first), their
+    options and forecasts read in bulk, the engine run per question, and the old rows replaced by
+    one DELETE and one COPY, all in one transaction. Idempotent, like the per-question job."""
+    ids = sorted(set(int(i) for i in question_ids))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        questions = list(Question.objects.select_for_update().filter(pk__in=ids).order_by("id"))
+        options: dict[int, list[int]] = {}
+        for qid, oid in (
+            Option.objects.filter(question_id__in=ids)
+            .order_by("question_id", "position")
+            .values_list("question_id", "id")
+        ):
+            options.setdefault(qid, []).append(oid)
+        resolved = [q for q in questions if q.state == Question.State.RESOLVED]
+        if connection.vendor == "postgresql":
+            sets = _bulk_forecast_sets([q.pk for q in resolved], {q.pk: len(options[q.pk]) for q in resolved})
+        else:  # SQLite (the embedded demo): one query per question
+            sets = {q.pk: forecast_set_for_question(question=q, n_options=len(options[q.pk])) for q in resolved}
+        now = timezone.now()
+        rows: list[tuple] = []
+        for q in resolved:
+            k = len(options[q.pk])
+            spec = question_spec(question=q, n_options=k, outcome=options[q.pk].index(q.resolved_option_id))
+            result = score_question(spec, sets.get(q.pk) or ForecastSet.empty(k), crowd_methods=AGGREGATES)
+            rows.extend(score_rows(q, result, computed_at=now))
+        _fault_point("computed", ids[0])
+        Score.objects.filter(question_id__in=ids).delete()
+        score_rows_insert(rows)
+        _fault_point("written", ids[0])
+        Question.objects.filter(pk__in=ids).update(scored_version=F("resolution_version"))
+    return len(rows)
