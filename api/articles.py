@@ -12,6 +12,7 @@ from config.exceptions import DomainError
 from config.schema import error_responses
 from forecasts.selectors import with_crowd
 from questions import articles, selectors
+from questions.extraction import DEFAULT_HORIZON_DAYS
 from questions.models import Article, Candidate, Question
 
 from .serializers import QuestionSerializer
@@ -61,7 +62,7 @@ class ArticleUploadSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, help_text="Or the article as a file (UTF-8).")
     title = serializers.CharField(required=False, max_length=300)
     source_url = serializers.URLField(required=False, allow_blank=True, default="")
-    horizon_days = serializers.IntegerField(required=False, min_value=1, max_value=36500, default=1461)
+    horizon_days = serializers.IntegerField(required=False, min_value=1, max_value=36500, default=DEFAULT_HORIZON_DAYS)
 
     def validate(self, attrs):
         if bool(attrs.get("text")) == bool(attrs.get("file")):

@@ -7,8 +7,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from forecasts.models import CrowdPoint, Forecast
-from forecasts.selectors import crowd_visible
+from forecast_math import DEFAULT_AGGREGATE
+from forecasts.models import Forecast
+from forecasts.selectors import crowd_history, crowd_latest, crowd_visible
 from questions.models import Question, ScoringMode, Series
 from questions.selectors import question_status
 from scoring.models import Score
@@ -124,20 +125,20 @@ class QuestionSerializer(serializers.ModelSerializer):
         user = getattr(request, "user", None)
         labels = _labels(q)
         if not crowd_visible(question=q, user=user, now=timezone.now()):
-            return {"revealed": False, "method": "median", "probabilities": None, "n_forecasters": 0}
+            return {"revealed": False, "method": DEFAULT_AGGREGATE, "probabilities": None, "n_forecasters": 0}
         with_history = self.context.get("with_history", False)
         if with_history:
-            points = list(CrowdPoint.objects.filter(question=q, method="median").order_by("time"))
+            points = list(crowd_history(question=q))
             last = points[-1] if points else None
         else:
             points = []
             latest = getattr(q, "crowd_latest", None)
             if latest is None:
-                latest = list(CrowdPoint.objects.filter(question=q, method="median", is_latest=True))
+                latest = crowd_latest(question=q)
             last = latest[0] if latest else None
         body = {
             "revealed": True,
-            "method": "median",
+            "method": DEFAULT_AGGREGATE,
             "probabilities": _as_dict(labels, last.probabilities) if last else None,
             "n_forecasters": last.n_forecasters if last else 0,
         }
@@ -150,7 +151,7 @@ class QuestionSerializer(serializers.ModelSerializer):
 
 
 class QuestionCreateSerializer(serializers.Serializer):
-    """The question fields of import_history."""
+    """The fields of a new question (POST /api/v1/questions/, staff)."""
 
     slug = serializers.SlugField(max_length=120, required=False, allow_null=True)
     series = serializers.SlugRelatedField(

@@ -25,7 +25,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .aggregates import AGGREGATES, SQRT3, aggregate_rows, brier, event_ranks, recency_weights, row_median
+from .aggregates import (
+    AGGREGATES,
+    DEFAULT_AGGREGATE,
+    SQRT3,
+    aggregate_rows,
+    brier,
+    event_ranks,
+    recency_weights,
+    row_median,
+)
 
 DAY = 86400.0
 MODES = ("continuous", "daily")
@@ -391,7 +400,7 @@ def score_question(
 def crowd_history(
     spec_or_n_options,
     forecasts: ForecastSet,
-    method: str = "median",
+    method: str = DEFAULT_AGGREGATE,
     *,
     extremize_a: float = SQRT3,
 ) -> tuple[np.ndarray, np.ndarray]:

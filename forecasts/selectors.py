@@ -58,5 +58,10 @@ def crowd_visible(*, question: Question, user: Any, now) -> bool:
     return now >= question.reveal_time
 
 
+def crowd_latest(*, question: Question) -> list[CrowdPoint]:
+    """The current crowd point (a list of at most one), as with_crowd prefetches it."""
+    return list(CrowdPoint.objects.filter(question=question, method=DEFAULT_AGGREGATE, is_latest=True))
+
+
 def crowd_history(*, question: Question, method: str = DEFAULT_AGGREGATE) -> QuerySet[CrowdPoint]:
     return CrowdPoint.objects.filter(question=question, method=method).order_by("time")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -87,3 +89,113 @@ def forecast_withdraw(*, user: Any, question: Question, at: datetime | None = No
         withdrawal = Forecast.objects.create(question=q, user=user, kind=Forecast.Kind.WITHDRAWAL, created_at=now)
         enqueue_on_commit(crowd_update, q.pk)
     return withdrawal
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    """One time-stamped row of a replayed history for `forecasts_import`: a forecast (`payload` as
+    forecast_submit takes it) or, with `withdraw`, a withdrawal (no payload, no rationale)."""
+
+    user: Any
+    at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+    rationale: str = ""
+    withdraw: bool = False
+
+
+def _at_row(index: int, error: DomainError) -> DomainError:
+    """`error` (a DomainError or Conflict) with its field placed under rows[index]."""
+    name = f"rows[{index}].{error.field}" if error.field else f"rows[{index}]"
+    return type(error)(error.message, field=name, code=error.code)
+
+
+def forecasts_import(*, question: Question, rows: Sequence[ForecastRow]) -> list[Forecast]:
+    """Write many historical forecasts and withdrawals on one question at once (import_history).
+
+    The rules of forecast_submit and forecast_withdraw, per row: the vector (forecasts.validation),
+    the rationale, and, with the question row locked first as they lock it, the question open at
+    the row's time; a withdrawal needs the user's standing forecast at its time, replaying the
+    stored rows and these in time order. A row may not repeat a stored or given (user, time).
+    A refusal names the row: its field is `rows[i]...`, i the row's index in `rows`, and nothing
+    is written. The rows are inserted in time order and ONE crowd history update is enqueued after
+    commit. Returns the new rows."""
+    if not rows:
+        return []
+    labels = [o.label for o in question.options.all()]
+    vectors: list[list[float] | None] = []
+    for i, row in enumerate(rows):
+        try:
+            if row.withdraw:
+                if row.payload:
+                    raise DomainError("a withdrawal carries no probabilities", field="withdraw")
+                if row.rationale:
+                    raise DomainError("a withdrawal carries no rationale", field="rationale")
+                vectors.append(None)
+                continue
+            vectors.append(probability_vector(question_type=question.type, labels=labels, payload=row.payload))
+            if not isinstance(row.rationale, str):
+                raise DomainError("must be text", field="rationale")
+            if len(row.rationale) > 10000:
+                raise DomainError("must be at most 10000 characters", field="rationale")
+        except DomainError as e:
+            raise _at_row(i, e) from e
+    order = sorted(range(len(rows)), key=lambda i: rows[i].at)
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
+        q = Question.objects.select_for_update().get(pk=question.pk)
+        for i in order:
+            try:
+                question_check_open(q, rows[i].at)
+            except DomainError as e:
+                raise _at_row(i, e) from e
+        user_ids = {row.user.pk for row in rows}
+        stored = list(
+            Forecast.objects.filter(question=q, user_id__in=user_ids)
+            .order_by("created_at", "id")
+            .values_list("user_id", "created_at", "kind")
+        )
+        taken = {(user_id, at) for user_id, at, _kind in stored}
+        for i, row in enumerate(rows):
+            key = (row.user.pk, row.at)
+            if key in taken:
+                raise _at_row(
+                    i,
+                    Conflict(
+                        "the user has another forecast at this time on this question", field="at", code="duplicate"
+                    ),
+                )
+            taken.add(key)
+        # Replay stored and new rows in time order (ties: stored first) for the withdrawals.
+        events = [(at, 0, user_id, kind == Forecast.Kind.WITHDRAWAL, None) for user_id, at, kind in stored]
+        events += [(rows[i].at, 1, rows[i].user.pk, rows[i].withdraw, i) for i in order]
+        standing: dict[Any, bool] = {}
+        for _at, _new, user_id, withdraw, i in sorted(events, key=lambda e: (e[0], e[1])):
+            if withdraw and i is not None and not standing.get(user_id):
+                raise _at_row(
+                    i,
+                    Conflict(
+                        "no standing forecast to withdraw at that time", field="withdraw", code="nothing_to_withdraw"
+                    ),
+                )
+            standing[user_id] = not withdraw
+        new = []
+        for i in order:
+            row, vector = rows[i], vectors[i]
+            if vector is None:
+                new.append(Forecast(question=q, user=row.user, kind=Forecast.Kind.WITHDRAWAL, created_at=row.at))
+            else:
+                new.append(
+                    Forecast(
+                        question=q,
+                        user=row.user,
+                        kind=Forecast.Kind.FORECAST,
+                        created_at=row.at,
+                        probabilities=vector,
+                        p_min=min(vector),
+                        p_max=max(vector),
+                        p_sum=sum(vector),
+                        rationale=row.rationale,
+                    )
+                )
+        created = Forecast.objects.bulk_create(new, batch_size=2000)
+        enqueue_on_commit(crowd_update, q.pk)
+    return created

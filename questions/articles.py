@@ -4,16 +4,17 @@ series' provenance. Writes follow the same rules as questions/services.py."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError, ValidationFailed
+from forecast_math import parse_instant
 
 from . import services
-from .extraction import ExtractionInputError, extract_candidates, load_document
+from .extraction import DEFAULT_HORIZON_DAYS, ExtractionInputError, extract_candidates, load_document
 from .models import Article, Candidate, Question, Series
 
 
@@ -24,7 +25,7 @@ def article_ingest(
     by: Any = None,
     title: str | None = None,
     source_url: str = "",
-    horizon_days: int = 1461,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
     published: date | None = None,
 ) -> tuple[Article, bool]:
     """Store an article and its candidate questions; returns (article, created).
@@ -74,13 +75,10 @@ def article_ingest(
 
 
 def _parse_time(value: Any, field: str) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
     try:
-        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return parse_instant(value)
     except ValueError:
-        raise DomainError("must be an ISO-8601 date-time", field=field)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        raise DomainError("must be an ISO-8601 date-time", field=field) from None
 
 
 def candidate_approve(*, candidate: Candidate, by: Any, edits: dict[str, Any] | None = None) -> Question:

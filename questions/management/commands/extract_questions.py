@@ -8,7 +8,13 @@ import json
 from django.core.management.base import BaseCommand
 
 from config.cli import fail, read_bytes
-from questions.extraction import ExtractionInputError, extract_candidates, load_document, render_table
+from questions.extraction import (
+    DEFAULT_HORIZON_DAYS,
+    ExtractionInputError,
+    extract_candidates,
+    load_document,
+    render_table,
+)
 
 
 class Command(BaseCommand):
@@ -20,7 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("file", help="the article, or - for standard input")
         parser.add_argument("--json", action="store_true", help="print JSON (the contract) instead of a table")
         parser.add_argument(
-            "--horizon-days", type=int, default=1461, help="close date = article date + this (default 4 years)"
+            "--horizon-days",
+            type=int,
+            default=DEFAULT_HORIZON_DAYS,
+            help="close date = article date + this (default 4 years)",
         )
         parser.add_argument("--limit", type=int, default=None, help="at most this many candidates")
 

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from config.cli import fail, read_bytes
 from config.exceptions import DomainError
 from questions.articles import article_ingest
+from questions.extraction import DEFAULT_HORIZON_DAYS
 
 
 class Command(BaseCommand):
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--title", default=None)
         parser.add_argument("--source-url", default="")
-        parser.add_argument("--horizon-days", type=int, default=1461)
+        parser.add_argument("--horizon-days", type=int, default=DEFAULT_HORIZON_DAYS)
 
     def handle(self, *args, **options) -> None:
         data = read_bytes(options["file"])
