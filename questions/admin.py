@@ -1,10 +1,15 @@
-"""Admin for series, questions and options. Resolution actions go through the same services
-(and so the same audit trail and scoring jobs) as the API."""
+"""Admin for series, questions and options. Every write goes through the same services (and so
+the same validation, row lock, audit trail and scoring jobs) as the API: creating a question through
+question_create, editing one (its options included) through question_update, resolving through
+question_resolve, question_annul and question_unresolve."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import construct_change_message
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -12,7 +17,29 @@ from django.utils.html import format_html
 from config.exceptions import DomainError
 
 from . import services
-from .models import Article, Candidate, Option, Question, ResolutionEvent, Series
+from .models import Article, Candidate, Option, Question, ResolutionEvent, ScoringMode, Series
+
+#: The terms that are columns of Question (the options are the inline's rows).
+TERMS_COLUMNS = tuple(name for name in services.QUESTION_TERMS_FIELDS if name != "options")
+#: Where QuestionAdmin.changeform_view keeps a service's refusal while it shows the form again.
+REFUSAL_ATTR = "question_admin_refusal"
+#: Where terms_frozen keeps its answers for the rest of the request.
+FROZEN_CACHE_ATTR = "question_admin_terms_frozen"
+
+
+def terms_frozen(request, question: Question | None) -> bool:
+    """services.question_terms_frozen for display, asked once per request and question (the admin
+    asks it for every read-only field list and inline permission). The question_update call that
+    saves asks again, under the row lock."""
+    if question is None or question.pk is None:
+        return False
+    answers = getattr(request, FROZEN_CACHE_ATTR, None)
+    if answers is None:
+        answers = {}
+        setattr(request, FROZEN_CACHE_ATTR, answers)
+    if question.pk not in answers:
+        answers[question.pk] = services.question_terms_frozen(question)
+    return answers[question.pk]
 
 
 @admin.register(Series)
@@ -22,13 +49,23 @@ class SeriesAdmin(admin.ModelAdmin):
 
 
 class OptionInline(admin.TabularInline):
+    """The options, in position order. Never saved by the formset: QuestionAdmin passes the labels
+    to question_create / question_update. Read-only once the question's terms are frozen: the
+    options of a question with forecasts are part of the forecasts' meaning. (In the permission
+    checks `obj` is the question, None on the add form.)"""
+
     model = Option
     extra = 0
     fields = ("position", "label")
 
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and not terms_frozen(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not terms_frozen(request, obj)
+
     def has_delete_permission(self, request, obj=None) -> bool:
-        # Options of a question with forecasts are part of the forecasts' meaning.
-        return obj is None or not obj.forecasts.exists()
+        return super().has_delete_permission(request, obj) and not terms_frozen(request, obj)
 
 
 class ResolutionEventInline(admin.TabularInline):
@@ -64,15 +101,206 @@ class ResolveForm(forms.Form):
         self.fields["resolution"].choices = choices
 
 
+class QuestionAdminForm(forms.ModelForm):
+    """The question form. It only validates input: QuestionAdmin saves through the services.
+
+    QuestionAdmin.get_form sets, for one request:
+    - `refusal`: a DomainError the service raised for this same POST, shown as the form's errors
+      (which also keeps the form from being saved again);
+    - `keep_if_omitted`: the frozen terms of the question. The change page shows them read-only,
+      so its POST carries no value for them and they keep the stored one; a POST that does carry
+      one (a page loaded before the first forecast) reaches question_update, which refuses it."""
+
+    refusal: DomainError | None = None
+    keep_if_omitted: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.keep_if_omitted:
+            field = self.fields.get(name)
+            if field is None or not self.is_bound:
+                continue
+            key = self.add_prefix(name)
+            if isinstance(field.widget, forms.CheckboxInput):
+                omitted = key not in self.data  # an unticked box is never posted: read as omitted
+            else:
+                omitted = field.widget.value_omitted_from_data(self.data, self.files, key)
+            if omitted:
+                field.disabled = True  # a disabled field takes the stored value and never changes
+        if self.instance.pk is None and "scoring_mode" in self.fields:
+            # As in question_create: no choice means the series' mode.
+            field = self.fields["scoring_mode"]
+            field.required = False
+            field.choices = [("", "The series' mode (continuous without a series)"), *ScoringMode.choices]
+            field.initial = self.initial["scoring_mode"] = ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.refusal is not None:
+            fields = self.refusal.fields or {None: [self.refusal.message]}
+            for name, rules in fields.items():
+                if name in self.fields:
+                    self.add_error(name, rules)
+                else:
+                    self.add_error(None, [f"{name}: {rule}" if name else rule for rule in rules])
+        return cleaned
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    """Questions. The change form saves through question_update and the add form through
+    question_create; a refusal is shown on the form and nothing is saved. Once the question has
+    forecasts (services.question_terms_frozen) its terms are shown read-only."""
+
+    form = QuestionAdminForm
     list_display = ("id", "title", "series", "type", "state", "close_time", "published_at")
     list_filter = ("state", "type", "series")
     search_fields = ("title", "slug")
     inlines = [OptionInline, ResolutionEventInline]
-    readonly_fields = ("state", "resolved_option", "resolved_at", "resolution_version", "scored_version", "created_at")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "series", "description", "resolution_criteria", "indicator")}),
+        (
+            "Terms",
+            {
+                "fields": TERMS_COLUMNS,
+                "description": "What forecasts answer. Frozen, with the options, once the question has forecasts.",
+            },
+        ),
+        ("Visibility", {"fields": ("published_at", "crowd_reveal_time")}),
+        (
+            "Resolution",
+            {
+                "fields": (
+                    "state",
+                    "known_at",
+                    "resolved_option",
+                    "resolved_at",
+                    "resolution_version",
+                    "scored_version",
+                ),
+                "description": "Changed only by Resolve…, and the annul and un-resolve actions.",
+            },
+        ),
+        ("Source", {"fields": ("article", "source_start", "source_end", "source_passage", "created_at")}),
+    )
+    add_fieldsets = (
+        (None, {"fields": ("title", "slug", "series", "description", "resolution_criteria", "indicator")}),
+        ("Terms", {"fields": TERMS_COLUMNS}),
+        ("Visibility", {"fields": ("published_at", "crowd_reveal_time")}),
+        ("Source", {"fields": ("article", "source_start", "source_end")}),
+    )
+    readonly_fields = (
+        "state",
+        "known_at",
+        "resolved_option",
+        "resolved_at",
+        "resolution_version",
+        "scored_version",
+        "source_passage",
+        "created_at",
+    )
     actions = ["annul_selected", "unresolve_selected"]
     change_form_template = "admin/questions/question/change_form.html"
+
+    # --- Saving through the services -----------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def terms_locked(self, request, obj: Question | None) -> bool:
+        """Whether the terms are read-only on this request: the question has forecasts, and this
+        is not the first pass of a POST (which must see any term the POST changes, to refuse it)."""
+        if not terms_frozen(request, obj):
+            return False
+        return request.method != "POST" or getattr(request, REFUSAL_ATTR, None) is not None
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += ["article", "source_start", "source_end"]  # provenance: question_link_source
+            if self.terms_locked(request, obj):
+                readonly += TERMS_COLUMNS
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.refusal = getattr(request, REFUSAL_ATTR, None)
+        frozen = request.method == "POST" and terms_frozen(request, obj)
+        form.keep_if_omitted = TERMS_COLUMNS if frozen else ()
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refusal:
+            if request.method != "POST" or getattr(request, REFUSAL_ATTR, None) is not None:
+                raise
+            # The service refused inside super()'s transaction, which the error rolled back, so
+            # nothing was saved. Show the same POST again with the refusal as the form's errors.
+            setattr(request, REFUSAL_ATTR, refusal)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Nothing here: save_related saves the question and its options in one service call."""
+
+    def save_related(self, request, form, formsets, change) -> None:
+        labels = self.option_labels(formsets)
+        data = form.cleaned_data
+        if change:
+            editable = services.QUESTION_TERMS_FIELDS + services.QUESTION_FREE_FIELDS
+            changes = {name: data[name] for name in form.changed_data if name in editable}
+            if labels is not None:
+                changes["options"] = labels
+            question = services.question_update(question=form.instance, by=request.user, changes=changes)
+        else:
+            question = services.question_create(
+                type=data["type"],
+                title=data["title"],
+                open_time=data["open_time"],
+                close_time=data["close_time"],
+                options=labels,
+                ordered=data["ordered"],
+                series=data["series"],
+                slug=data["slug"] or None,
+                description=data["description"],
+                resolution_criteria=data["resolution_criteria"],
+                crowd_reveal_time=data["crowd_reveal_time"],
+                scoring_mode=data["scoring_mode"] or None,
+                published=data["published_at"] is not None,
+                article=data["article"],
+                source_start=data["source_start"],
+                source_end=data["source_end"],
+                indicator=data["indicator"],
+            )
+            if data["published_at"] is not None and data["published_at"] != question.published_at:
+                question = services.question_update(
+                    question=question, by=request.user, changes={"published_at": data["published_at"]}
+                )
+        form.options_changed = labels is not None
+        # The admin goes on with form.instance (the log entry, the redirect): make it the saved row.
+        form.instance.pk = question.pk
+        form.instance.refresh_from_db()
+
+    @staticmethod
+    def option_labels(formsets) -> list[str] | None:
+        """The option labels the inline asks for, in position order; None when it changed nothing."""
+        for formset in formsets:
+            if formset.model is not Option or not formset.has_changed():
+                continue
+            rows = []
+            for index, row in enumerate(formset.forms):
+                cleaned = getattr(row, "cleaned_data", None) or {}
+                if cleaned and not cleaned.get("DELETE"):
+                    rows.append((cleaned["position"], index, cleaned["label"]))
+            return [label for _position, _index, label in sorted(rows)]
+        return None
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The option formset is never saved itself (its rows went through the service).
+        message = construct_change_message(form, [], add)
+        if getattr(form, "options_changed", False) and not add:
+            message.append({"changed": {"fields": ["options"]}})
+        return message
 
     def get_urls(self):
         custom = [

@@ -1,6 +1,9 @@
 """State changes of questions. Each function opens its own transaction, locks the question row
 first (the same order as forecast submission, so neither can overtake the other), records an
-audit event, and enqueues follow-up work only once the transaction has committed."""
+audit event, and enqueues follow-up work only once the transaction has committed.
+
+`question_update` edits an existing question: its free fields always, its terms only while
+nothing above depends on them (asked through the `terms_frozen_query` signal, under the lock)."""
 
 from __future__ import annotations
 
@@ -9,13 +12,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError, ValidationFailed
 
 from .models import Article, Option, Question, ResolutionEvent, ScoringMode, Series
-from .signals import resolution_changed
+from .signals import resolution_changed, terms_frozen_query
 
 BINARY_OPTIONS = ("yes", "no")
 logger = logging.getLogger(__name__)
@@ -290,4 +295,194 @@ def _unresolve_as(
             q.known_at = None
         _record(q, action=action, by=by, at=now, from_state=from_state, from_outcome=from_outcome, note=note)
         _announce_resolution_change(q.pk)
+    return q
+
+
+#: The terms of a question: what its forecasts mean and how they are scored. Frozen once anything
+#: above depends on them (a forecast exists). "options" is the list of option labels in order.
+QUESTION_TERMS_FIELDS = ("type", "options", "ordered", "open_time", "close_time", "scoring_mode")
+#: Editable at any time: wording, grouping, visibility. `published` (bool) sets `published_at` to
+#: now (keeping an earlier time) or clears it; `published_at` sets it exactly.
+QUESTION_FREE_FIELDS = (
+    "title",
+    "description",
+    "resolution_criteria",
+    "indicator",
+    "series",
+    "slug",
+    "crowd_reveal_time",
+    "published",
+    "published_at",
+)
+#: Changed only by question_resolve, question_annul and question_unresolve (known_at is the early
+#: close a resolution records). Provenance (article, source_start, source_end, source_passage) is
+#: set by question_create or articles.question_link_source; neither group is edited here.
+QUESTION_RESOLUTION_FIELDS = (
+    "state",
+    "resolved_option",
+    "resolved_at",
+    "known_at",
+    "resolution_version",
+    "scored_version",
+)
+
+_TEXT_FIELDS = {"title": 300, "description": None, "resolution_criteria": None, "indicator": 200}
+_TIME_FIELDS = {"open_time": False, "close_time": False, "crowd_reveal_time": True, "published_at": True}
+#: Model columns question_update may write ("options" are rows, "published" maps to published_at).
+_COLUMNS = (
+    "type",
+    "ordered",
+    "open_time",
+    "close_time",
+    "scoring_mode",
+    "title",
+    "description",
+    "resolution_criteria",
+    "indicator",
+    "series",
+    "slug",
+    "crowd_reveal_time",
+    "published_at",
+)
+
+
+def question_terms_frozen(question: Question) -> bool:
+    """Whether the question's terms (QUESTION_TERMS_FIELDS) may no longer change: True when any
+    receiver of `terms_frozen_query` answers True (forecasts: the question has a forecast).
+
+    Without the row lock this is an answer for display (the admin's read-only fields); the check
+    that decides is the one question_update makes under the lock."""
+    responses = terms_frozen_query.send(sender=Question, question_id=question.pk)
+    return any(answer is True for _receiver, answer in responses)
+
+
+def _check_shapes(changes: dict[str, Any]) -> dict[str, list[str]]:
+    """The types of the given values, before any rule can compare them."""
+    errors: dict[str, list[str]] = {}
+    for name, limit in _TEXT_FIELDS.items():
+        if name in changes:
+            value = changes[name]
+            if not isinstance(value, str):
+                errors[name] = ["must be text"]
+            elif limit is not None and len(value.strip() if name == "title" else value) > limit:
+                errors[name] = [f"must be at most {limit} characters"]
+    for name, nullable in _TIME_FIELDS.items():
+        if name in changes:
+            value = changes[name]
+            if value is None:
+                if not nullable:
+                    errors[name] = ["is required"]
+            elif not isinstance(value, datetime):
+                errors[name] = ["must be a date and time"]
+            elif timezone.is_naive(value):
+                errors[name] = ["must include a time zone"]
+    if "type" in changes and changes["type"] not in Question.Type.values:
+        errors["type"] = ["must be 'binary' or 'multiple_choice'"]
+    if "scoring_mode" in changes and changes["scoring_mode"] not in ScoringMode.values:
+        errors["scoring_mode"] = ["must be 'continuous' or 'daily'"]
+    if "ordered" in changes and not isinstance(changes["ordered"], bool):
+        errors["ordered"] = ["must be true or false"]
+    if "published" in changes and not isinstance(changes["published"], bool):
+        errors["published"] = ["must be true or false"]
+    if "options" in changes and not (changes["options"] is None or isinstance(changes["options"], (list, tuple))):
+        errors["options"] = ["must be a list of labels"]
+    if "series" in changes and not (changes["series"] is None or isinstance(changes["series"], Series)):
+        errors["series"] = ["must be a series or none"]
+    if "slug" in changes and changes["slug"] not in (None, ""):
+        slug = changes["slug"]
+        try:
+            if not isinstance(slug, str):
+                raise ValidationError("not text")
+            validate_slug(slug)
+        except ValidationError:
+            errors["slug"] = ["must be letters, numbers, underscores or hyphens"]
+        else:
+            if len(slug) > 120:
+                errors["slug"] = ["must be at most 120 characters"]
+    return errors
+
+
+def question_update(*, question: Question, by: Any, changes: dict[str, Any]) -> Question:
+    """Change fields of an existing question in one transaction, under its row lock.
+
+    `changes` maps field names to new values: QUESTION_FREE_FIELDS at any time, and
+    QUESTION_TERMS_FIELDS ("options": the labels in order; a binary question's are 'yes' and
+    'no') only while the terms are not frozen. The resulting question must pass question_validate,
+    the rules of question_create. Fields whose value does not change are ignored.
+
+    Raises DomainError (400) naming a field that is not editable here (QUESTION_RESOLUTION_FIELDS,
+    provenance, unknown names), ValidationFailed (400) naming every field whose value is invalid,
+    and Conflict (409) naming the first term that would change once a receiver of
+    `terms_frozen_query` (forecasts) says the terms are frozen, or the options of a resolved
+    question. On any refusal nothing is changed."""
+    for name in changes:
+        if name in QUESTION_RESOLUTION_FIELDS:
+            raise DomainError(
+                "is changed by resolving, annulling or un-resolving the question", field=name, code="not_editable"
+            )
+        if name not in QUESTION_TERMS_FIELDS and name not in QUESTION_FREE_FIELDS:
+            raise DomainError("cannot be changed here", field=name, code="not_editable")
+    if "published" in changes and "published_at" in changes:
+        raise DomainError("give published or published_at, not both", field="published")
+    errors = _check_shapes(changes)
+    if errors:
+        raise ValidationFailed(errors)
+
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
+        q = _lock(question)
+        now = timezone.now()
+        current_labels = [o.label for o in q.options.order_by("position")]
+        new = {name: changes.get(name, getattr(q, name)) for name in _COLUMNS if name != "series"}
+        new["series_id"] = changes["series"].pk if changes.get("series") is not None else None
+        if "series" not in changes:
+            new["series_id"] = q.series_id
+        new["title"] = new["title"].strip()
+        new["slug"] = new["slug"] or None
+        if "published" in changes:
+            new["published_at"] = (q.published_at or now) if changes["published"] else None
+
+        # The options asked for, as labels: compared with the stored ones before any rule runs.
+        given_options = changes.get("options")
+        if new["type"] == Question.Type.BINARY:
+            wanted = [str(o).strip() for o in given_options] if given_options else list(BINARY_OPTIONS)
+        elif "options" in changes:
+            wanted = [str(o).strip() for o in given_options or []]
+        else:
+            wanted = current_labels if new["type"] == q.type else []
+        columns = [name for name in new if new[name] != getattr(q, name)]
+        terms = [
+            name
+            for name in QUESTION_TERMS_FIELDS
+            if name in columns or (name == "options" and wanted != current_labels)
+        ]
+        if terms and question_terms_frozen(q):
+            raise Conflict("cannot change once the question has forecasts", field=terms[0], code="terms_frozen")
+
+        labels = question_validate(
+            type=new["type"],
+            title=new["title"],
+            open_time=new["open_time"],
+            close_time=new["close_time"],
+            options=given_options if new["type"] == Question.Type.BINARY else wanted,
+            ordered=new["ordered"],
+            known_at=q.known_at,
+            crowd_reveal_time=new["crowd_reveal_time"],
+            scoring_mode=new["scoring_mode"],
+        )
+        if "slug" in columns and new["slug"] and Question.objects.filter(slug=new["slug"]).exclude(pk=q.pk).exists():
+            raise DomainError("a question with this slug exists", field="slug", code="unique")
+        options_changed = labels != current_labels
+        if options_changed and q.resolved_option_id is not None:
+            raise Conflict("un-resolve the question before changing its options", field="options", code="resolved")
+
+        for name in columns:
+            setattr(q, name, new[name])
+        if columns:
+            q.save(update_fields=columns)
+        if options_changed:
+            q.options.all().delete()
+            Option.objects.bulk_create([Option(question=q, label=label, position=i) for i, label in enumerate(labels)])
+        changed = columns + (["options"] if options_changed else [])
+        if changed:
+            logger.info("question %s updated by %s: %s", q.pk, getattr(by, "pk", by), ", ".join(changed))
     return q
