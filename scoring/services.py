@@ -4,14 +4,10 @@ question under the question's row lock, so recomputing always gives the same row
 from __future__ import annotations
 
 import json
-import logging
-import os
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,8 +16,6 @@ from forecasts.selectors import forecast_set_for_question
 from questions.models import Option, Question
 
 from .models import Score
-
-logger = logging.getLogger(__name__)
 
 #: Score columns in the order of score_rows' tuples (and of the COPY)
 SCORE_COLUMNS = (
@@ -89,26 +83,6 @@ def score_rows_insert(rows: list[tuple]) -> None:
         Score.objects.bulk_create([Score(**dict(zip(SCORE_COLUMNS, r, strict=True))) for r in rows], batch_size=2000)
 
 
-def _fault_point(stage: str, question_id: int) -> None:
-    """Fault injection for the reliability tests (tests/faults), off unless its variable is set.
-
-    SIGNPOST_FAULT_SCORING_SLEEP=<seconds>: at stage "computed" (engine done, nothing written,
-    question row locked) sleep, so a test can kill or stop the worker while the job is mid-flight.
-    SIGNPOST_FAULT_SCORING_DB_ERROR_ONCE=<path>: at stage "written" (new rows inserted, transaction
-    not committed) raise OperationalError if <path> exists, deleting it first, so exactly one
-    attempt fails after a partial write and the retry succeeds. Neither is set in any deployment."""
-    if stage == "computed" and (delay := os.environ.get("SIGNPOST_FAULT_SCORING_SLEEP")):
-        logger.warning("fault injection: scoring question %s sleeps %ss before writing", question_id, delay)
-        time.sleep(float(delay))
-    if stage == "written" and (path := os.environ.get("SIGNPOST_FAULT_SCORING_DB_ERROR_ONCE")):
-        try:
-            Path(path).unlink()  # only the attempt that removes the marker fails
-        except FileNotFoundError:
-            return
-        logger.warning("fault injection: scoring question %s fails after writing", question_id)
-        raise OperationalError("fault injection: database error in the middle of a scoring job")
-
-
 def question_scores_write(*, question_id: int) -> int:
     """Compute and store every score of a resolved question; returns the number of rows written.
 
@@ -127,11 +101,9 @@ def question_scores_write(*, question_id: int) -> int:
         spec = question_spec(question=q, n_options=len(options), outcome=outcome)
         fs = forecast_set_for_question(question=q, n_options=len(options))
         result = score_question(spec, fs, crowd_methods=AGGREGATES)
-        _fault_point("computed", q.pk)
         rows = score_rows(q, result, computed_at=timezone.now())
         Score.objects.filter(question=q).delete()
         score_rows_insert(rows)
-        _fault_point("written", q.pk)
         Question.objects.filter(pk=q.pk).update(scored_version=q.resolution_version)
     return len(rows)
 
@@ -204,9 +176,7 @@ def questions_scores_write(*, question_ids: list[int]) -> int:
             spec = question_spec(question=q, n_options=k, outcome=options[q.pk].index(q.resolved_option_id))
             result = score_question(spec, sets.get(q.pk) or ForecastSet.empty(k), crowd_methods=AGGREGATES)
             rows.extend(score_rows(q, result, computed_at=now))
-        _fault_point("computed", ids[0])
         Score.objects.filter(question_id__in=ids).delete()
         score_rows_insert(rows)
-        _fault_point("written", ids[0])
         Question.objects.filter(pk__in=ids).update(scored_version=F("resolution_version"))
     return len(rows)

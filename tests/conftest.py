@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite.
+"""Fixtures shared by the whole suite (helpers the tests import are in tests/support/).
 
 The suite runs against the real PostgreSQL and Redis named by DATABASE_URL and REDIS_URL (the
 Makefile defaults them to the local servers). Ordinary tests run Celery tasks in-process when a
@@ -8,16 +8,12 @@ Redis on a queue private to this test run."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.workers import WorkerProcess, worker_environ
 
 
 def pytest_collection_modifyitems(config, items):
@@ -28,28 +24,33 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-def _django_loaded(request) -> bool:
-    return request.config.pluginmanager.hasplugin("django")
-
-
 @pytest.fixture(autouse=True)
 def _eager_celery(request):
-    """Run tasks in-process unless the test asked for a real worker."""
-    if not _django_loaded(request):
+    """Run tasks in-process unless the test asked for a real worker.
+
+    Every test also starts with result.get() allowed. Celery forbids it inside a task through one
+    process-wide flag that each eager run (Task.apply) sets and then restores; eager tasks running
+    in several threads at once (the race tests) can restore it in the wrong order and leave it set,
+    and a later test's `.get()` would fail with "Never call result.get() within a task!". This
+    process is never a worker's pool process."""
+    if not request.config.pluginmanager.hasplugin("django"):
         yield
         return
+    from celery.result import allow_join_result
+
     from config.celery import app
 
     eager = "worker" not in request.keywords
     old = app.conf.task_always_eager
     app.conf.task_always_eager = eager
-    yield
+    with allow_join_result():
+        yield
     app.conf.task_always_eager = old
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache(request):
-    if not _django_loaded(request):
+    if not request.config.pluginmanager.hasplugin("django"):
         yield
         return
     from django.conf import settings
@@ -155,91 +156,13 @@ def mc_q(make_question):
 # --- A real Celery worker -------------------------------------------------------------------
 
 
-def _test_database_url() -> str:
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    user = db.get("USER") or ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
-
-
-class WorkerProcess:
-    def __init__(self, env: dict[str, str], name: str, extra_args: tuple[str, ...] = ()):
-        self.env = env
-        self.name = name
-        self.extra_args = extra_args
-        self.proc: subprocess.Popen | None = None
-        self.log = ROOT / ".pytest_cache" / f"{name}.log"
-
-    def start(self) -> WorkerProcess:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            self.env["CELERY_QUEUE"],
-            "--hostname",
-            f"{self.name}@%h",
-            "--concurrency",
-            "1",
-            "--pool",
-            "prefork",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            *self.extra_args,
-        ]
-        self._logfile = open(self.log, "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._logfile, stderr=subprocess.STDOUT)
-        self.wait_ready()
-        return self
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        from config.celery import app
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc and self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited early; see {self.log}")
-            try:
-                replies = app.control.ping(timeout=1.0, destination=[f"{self.name}@{os.uname().nodename}"])
-            except Exception:  # the broker may still be starting
-                replies = []
-            if replies:
-                return
-            time.sleep(0.3)
-        raise RuntimeError(f"worker not ready after {timeout}s; see {self.log}")
-
-    def stop(self, sig: int | None = None, timeout: float = 30) -> None:
-        import signal
-
-        if not self.proc or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(sig or signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self._logfile.close()
-
-
 @pytest.fixture
 def worker_env(transactional_db) -> dict[str, str]:
-    from django.conf import settings
-
+    """The environment of a worker process on this run's queue, the test database and this
+    process's settings module (tests/support/workers.py); the queue is purged first."""
     from config.celery import app
 
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_QUEUE": queue, "PYTHONUNBUFFERED": "1"}
+    env = worker_environ()
     app.control.purge()
     return env
 
@@ -250,13 +173,3 @@ def celery_worker(worker_env):
     worker = WorkerProcess(worker_env, f"w-{uuid.uuid4().hex[:6]}").start()
     yield worker
     worker.stop()
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

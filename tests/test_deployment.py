@@ -52,6 +52,9 @@ def test_compose_redis_persists_and_never_evicts(compose):
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """`manage.py <args>` as a separate process. On purpose for the production settings: they are
+    another settings module, and refusing to start (the exit status and stderr of the real
+    process) is what is tested, which this process, already set up, cannot show."""
     full_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
     full_env.update(env)
     return subprocess.run(
@@ -104,9 +107,14 @@ def test_openapi_schema_is_valid_and_lists_the_contract_paths(client):
     assert client.get("/api/docs/").status_code == 200
 
 
-def test_schema_generation_has_no_warnings():
-    r = _manage("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull)
-    assert r.returncode == 0, r.stderr[-3000:]
+def test_schema_generation_has_no_warnings(capsys):
+    from django.core.management import call_command
+    from drf_spectacular.drainage import reset_generator_stats
+
+    reset_generator_stats()  # only this generation's warnings count
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull)  # raises on a warning
+    err = capsys.readouterr().err
+    assert "Warning" not in err and "Error" not in err, err[-3000:]
 
 
 @pytest.mark.django_db

@@ -291,6 +291,7 @@ SECRET_PATTERNS = [
 def test_no_secret_is_committed_to_the_repository():
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     hits = []
+    scanned = set()
     for name in files:
         path = ROOT / name
         if not path.is_file() or path.stat().st_size > 2_000_000 or name.startswith("tests/"):
@@ -299,7 +300,9 @@ def test_no_secret_is_committed_to_the_repository():
             text = path.read_text()
         except UnicodeDecodeError:
             continue
+        scanned.add(name)
         hits += [f"{name}: {m.group(0)[:40]}" for p in SECRET_PATTERNS for m in p.finditer(text)]
+    assert {"config/settings/base.py", "docker-compose.yml"} <= scanned, "the scan read the repository"
     assert not hits, hits
     assert not any(Path(n).name in {".env", "id_rsa", "id_ed25519"} or n.endswith((".pem", ".key")) for n in files)
 
@@ -310,15 +313,23 @@ PRIVATE = ("email", "password", "key_hash", "last_login", "is_superuser", "@exam
 def test_no_private_field_in_any_public_response(world, client_for):
     client = client_for(None)
     ops = [(m, t) for (m, t) in MATRIX if m == "GET"]
+    names = {u.display_name for u in world["users"].values() if u is not None}
     for role in ("anonymous", "other"):
         c = client_for(world["users"][role])
+        read, with_people = [], []
         for _, template in ops:
             resp = c.get(_url(template, world))
             if resp.status_code != 200:
                 continue
+            read.append(template)
             text = resp.content.decode()
+            with_people += [template] if any(n in text for n in names) else []
             for word in PRIVATE:
                 assert word not in text, (role, template, word)
+        # Every read the matrix lets this caller through was checked, and some carried users.
+        allowed = {t for (m, t), row in MATRIX.items() if m == "GET" and row[ROLES.index(role)] == OK}
+        assert set(read) == allowed, (role, allowed - set(read))
+        assert with_people, (role, "no public response named a user: nothing was checked")
     # The site's public pages too.
     from django.test import Client
 

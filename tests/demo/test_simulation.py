@@ -88,7 +88,7 @@ def test_other_seed_other_forecasts(seed_questions: list[SimQuestion], crowd: li
 
 def test_global_random_state_is_left_alone(seed_questions: list[SimQuestion], crowd: list[SimForecaster]) -> None:
     state = random.getstate()
-    simulate(seed_questions[:5], crowd)
+    assert simulate(seed_questions[:5], crowd), "it did draw forecasts"
     assert random.getstate() == state
 
 
@@ -100,7 +100,8 @@ def test_unresolved_truth_does_not_depend_on_the_seed(crowd: list[SimForecaster]
     means = []
     for s in (1, 2, 3):
         ps = [r["probability"] for r in simulate([q], calibrated, seed=s) if "probability" in r]
-        means.append(statistics.mean(ps) > 0.5 if ps else None)
+        assert ps, f"seed {s}: no forecasts to compare"
+        means.append(statistics.mean(ps) > 0.5)
     assert len(set(means)) == 1
 
 
@@ -125,11 +126,11 @@ def test_rows_are_sorted_and_in_the_import_history_shape(rows: list[dict], seed_
 
 
 def test_probabilities_are_rounded_and_bounded(rows: list[dict]) -> None:
-    for r in rows:
-        if "probability" in r:
-            p = r["probability"]
-            assert 0.01 <= p <= 0.99
-            assert round(p, 3) == p
+    binary = [r["probability"] for r in rows if "probability" in r]
+    assert binary
+    for p in binary:
+        assert 0.01 <= p <= 0.99
+        assert round(p, 3) == p
 
 
 def test_multiple_choice_vectors_sum_to_one(rows: list[dict], seed_questions: list[SimQuestion]) -> None:
@@ -266,6 +267,7 @@ def test_short_windows_and_no_crowd() -> None:
     q = SimQuestion("short", ["yes", "no"], opened, datetime(2021, 11, 17, tzinfo=UTC), None, "no")
     assert simulate([q], []) == []
     rows = simulate([q], make_crowd(10))
+    assert rows, "a one-day window still gets forecasts"
     assert all(opened <= _t(r["time"]) < q.close_time for r in rows)
 
 

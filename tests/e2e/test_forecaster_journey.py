@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import wait_for
-from tests.e2e.conftest import PHONE, assert_inputs_labelled
+from tests.support.browser import PHONE, assert_inputs_labelled
+from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -1,6 +1,6 @@
 """Losing Redis (the broker) loses no resolution, no forecast and no scoring job.
 
-Each test runs its own redis-server (see conftest.py) and stops or restarts that one only."""
+Each test runs its own redis-server (tests/support/faults.py) and stops or restarts that one only."""
 
 from __future__ import annotations
 
@@ -13,11 +13,20 @@ from forecasts.models import Forecast
 from questions.models import Question
 from scoring.models import Score
 from scoring.tasks import question_score
-from tests.conftest import wait_for
-
-from .conftest import build_question, clear_scores, resolve_clean, score_snapshot, scored
+from tests.support.faults import (
+    build_question,
+    clear_scores,
+    log_count,
+    resolve_clean,
+    score_snapshot,
+    scored,
+    wait_for_log,
+)
+from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+BROKER_LOST = "consumer: Connection to broker lost"  # Celery's warning when the broker goes away
 
 
 def test_a_resolution_made_while_redis_is_down_commits_answers_and_is_scored_by_the_reconciler_later(
@@ -71,8 +80,9 @@ def test_a_worker_keeps_consuming_after_redis_restarts_under_it(make_user, priva
     question_score.delay(q.pk)
     wait_for(lambda: scored(q.pk), timeout=30, message="the first job")
 
+    lost = log_count(w, BROKER_LOST)
     private_redis.stop()
-    time.sleep(2)  # the worker sees the connection drop and starts reconnecting
+    wait_for_log(w, BROKER_LOST, count=lost + 1)  # the worker saw the connection drop and is reconnecting
     private_redis.start()
     assert w.proc.poll() is None, "the worker survived the outage"
     clear_scores(q.pk)

@@ -1,8 +1,9 @@
 """A database error in the middle of a scoring job: the partial write is rolled back (readers
 keep seeing the previous complete set of rows), and the retry writes the right ones.
 
-The fault hook SIGNPOST_FAULT_SCORING_DB_ERROR_ONCE=<path> (forecasts/services.py) raises an
-OperationalError after the new rows are inserted and before the transaction commits, once."""
+The fault raises an OperationalError after the new rows are inserted and before the transaction
+commits, once: in this process by wrapping scoring.services.score_rows_insert (monkeypatch), in a
+worker through SIGNPOST_FAULT_SCORING_DB_ERROR_ONCE=<path> (tests/support/fault_worker.py)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from django.db import OperationalError
 
 from questions.models import Question
 from questions.services import question_resolve
+from scoring import services
 from scoring.models import Score
 from scoring.services import question_scores_write
-from tests.conftest import wait_for
+from tests.support.fault_worker import failing_once_after
+from tests.support.faults import T0, build_question, log_count, resolve_clean, score_snapshot, scored
 from tests.support.signals import rescoring_paused
-
-from .conftest import T0, build_question, log_count, resolve_clean, score_snapshot, scored
+from tests.support.workers import wait_for
 
 
 def _versions(question_id: int) -> set[int]:
@@ -36,13 +38,21 @@ def test_a_database_error_after_a_partial_write_leaves_the_previous_rows_and_the
     assert clean_yes != clean_no
     marker = tmp_path / "fail-once"
     marker.touch()
-    monkeypatch.setenv("SIGNPOST_FAULT_SCORING_DB_ERROR_ONCE", str(marker))
+    inserted = services.score_rows_insert
+    written: list[set[int]] = []  # the versions of the question's rows, seen inside the job's transaction
+
+    def insert_and_look(rows):
+        inserted(rows)
+        written.append(_versions(q.pk))
+
+    monkeypatch.setattr(services, "score_rows_insert", failing_once_after(insert_and_look, marker))
     # Correct back to "no" without running the job, then run it by hand: it fails after writing.
     with rescoring_paused():
         question_resolve(question=q, outcome="no", by=admin, at=T0 + timedelta(days=41))
     with pytest.raises(OperationalError):
         question_scores_write(question_id=q.pk)
     assert not marker.exists()
+    assert written == [{3}], "the failing attempt had replaced the rows before the error"
     assert score_snapshot(q.pk) == clean_yes, "the failed attempt left no trace"
     q.refresh_from_db()
     assert q.scored_version == 2 < q.resolution_version == 3  # the reconciler would find it

@@ -2,8 +2,8 @@
 wrong: the job is redelivered (acks_late, reject_on_worker_lost, the Redis visibility timeout) and
 its result is the clean run's rows, once each.
 
-The job is held mid-flight by the fault hook SIGNPOST_FAULT_SCORING_SLEEP (forecasts/services.py):
-engine done, question row locked, nothing written yet."""
+The job is held mid-flight by SIGNPOST_FAULT_SCORING_SLEEP, a hook of the workers' fault app
+(tests/support/fault_worker.py): engine done, question row locked, nothing written yet."""
 
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ from django.conf import settings
 
 from scoring.models import Score
 from scoring.tasks import question_score
-from tests.conftest import wait_for
-
-from .conftest import (
+from tests.support.faults import (
     build_question,
     clear_scores,
     log_count,
@@ -31,6 +29,7 @@ from .conftest import (
     wait_for_log,
     wait_until,
 )
+from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -87,9 +86,12 @@ def test_sigkill_of_the_whole_worker_mid_job_is_redelivered_to_another_worker_af
     # The message is still in Redis, unacknowledged. Once the visibility timeout has passed, a new
     # worker restores it when it starts polling and runs it (this time without the fault).
     assert private_redis.client().hlen("unacked") == 1
+    # Time passing is the point here: the message becomes visible again only once the visibility
+    # timeout has run out since it was taken, and Redis offers no event to wait on for that.
     wait_until(sent + 6.5)
     second = start_worker(**short)
     wait_for(lambda: scored(q.pk), timeout=60, message="the second worker to run the redelivered job")
+    assert log_count(second, "scoring.tasks.question_score[") >= 1, "the second worker ran it"
     assert score_snapshot(q.pk) == clean
     assert Score.objects.filter(question=q).count() == len(clean)
     wait_for(lambda: queue_is_drained(private_redis, settings.CELERY_TASK_DEFAULT_QUEUE), timeout=20, message="ack")

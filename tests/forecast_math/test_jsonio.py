@@ -210,4 +210,6 @@ def _check_error(doc, field, rule):
 def test_sum_tolerance_accepts_rounding():
     doc = mc_doc()
     doc["forecasts"][0]["probabilities"] = {"A": 0.3333333, "B": 0.3333333, "C": 0.3333334 + 5e-7}
-    score_json_document(doc)
+    out = score_json_document(doc)
+    assert list(out["users"]) == ["ana", "ben"]
+    assert out["users"]["ana"]["brier_mean"] is not None and out["users"]["ana"]["participation"] > 0

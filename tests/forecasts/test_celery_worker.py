@@ -11,7 +11,7 @@ from django.db import transaction
 from forecasts.models import CrowdPoint, Forecast
 from forecasts.services import forecast_submit
 from questions.services import question_create
-from tests.conftest import wait_for
+from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -1,7 +1,12 @@
-"""The command-line contracts: score_json and the demo, run as a user would run them."""
+"""The command-line contracts: score_json and the demo.
+
+score_json runs in this process through call_command (what it prints, and its refusals: exit 2
+and one line on stderr, raised as SystemExit(2) by config.cli.fail); one test runs it as a real
+process, for the exit status and streams a shell sees. The demo runs as `make demo` runs it."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -9,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +35,7 @@ DOC = {
 
 
 def _run(*args: str, stdin: str | None = None, env: dict | None = None, timeout: int = 120):
+    """`manage.py <args>` as a separate process."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -40,10 +47,30 @@ def _run(*args: str, stdin: str | None = None, env: dict | None = None, timeout:
     )
 
 
-def test_score_json_prints_the_contract_shape_with_hand_computed_values():
-    r = _run("score_json", "-", stdin=json.dumps(DOC))
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
+@pytest.fixture
+def score_json(capsys, monkeypatch):
+    """score_json(doc or None, *args) -> (exit code, stdout, stderr) of `manage.py score_json`
+    run in this process, with `doc` (JSON text) on standard input and "-" as the file by default."""
+
+    def run(stdin: str | None, *args: str) -> tuple[int, str, str]:
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+        capsys.readouterr()
+        try:
+            call_command("score_json", *(args or ("-",)))
+            code = 0
+        except SystemExit as e:
+            code = e.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+def test_score_json_prints_the_contract_shape_with_hand_computed_values(score_json):
+    code, stdout, stderr = score_json(json.dumps(DOC))
+    assert code == 0, stderr
+    out = json.loads(stdout)
     assert out["scale"] == "brier_0_2"
     ana, ben = out["users"]["ana"], out["users"]["ben"]
     keys = {"brier_final", "brier_mean", "relative_brier", "participation", "baseline", "peer", "coverage"}
@@ -60,11 +87,13 @@ def test_score_json_prints_the_contract_shape_with_hand_computed_values():
     assert ana["baseline"] == pytest.approx(48.542682717024164)
 
 
-def test_score_json_reads_a_file_and_prints_annulled():
+def test_score_json_reads_a_file_and_prints_annulled(score_json, tmp_path):
     doc = json.loads(json.dumps(DOC))
     doc["question"]["resolution"] = "annulled"
-    r = _run("score_json", "-", stdin=json.dumps(doc))
-    assert r.returncode == 0 and json.loads(r.stdout) == {"annulled": True, "users": {}}
+    f = tmp_path / "annulled.json"
+    f.write_text(json.dumps(doc))
+    code, stdout, stderr = score_json(None, str(f))
+    assert code == 0 and json.loads(stdout) == {"annulled": True, "users": {}}, stderr
 
 
 @pytest.mark.parametrize(
@@ -81,25 +110,42 @@ def test_score_json_reads_a_file_and_prints_annulled():
         ),
     ],
 )
-def test_score_json_refuses_bad_input_with_exit_2_and_one_line_naming_the_field(mutate, field):
+def test_score_json_refuses_bad_input_with_exit_2_and_one_line_naming_the_field(score_json, mutate, field):
     doc = json.loads(json.dumps(DOC))
     mutate(doc)
-    r = _run("score_json", "-", stdin=json.dumps(doc))
-    assert r.returncode == 2 and r.stdout == ""
-    lines = r.stderr.strip().splitlines()
+    code, stdout, stderr = score_json(json.dumps(doc))
+    assert code == 2 and stdout == ""
+    lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(field), lines
 
 
-def test_score_json_refuses_what_is_not_json(tmp_path):
+def test_score_json_refuses_what_is_not_json(score_json, tmp_path):
     f = tmp_path / "x.json"
     f.write_text("{not json")
-    r = _run("score_json", str(f))
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    code, stdout, stderr = score_json(None, str(f))
+    assert code == 2 and stdout == ""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "not valid JSON" in lines[0], lines
+
+
+def test_score_json_as_a_real_process_exits_2_with_one_line_on_stderr_and_nothing_on_stdout():
+    # A subprocess on purpose: the exit status and the streams of the real process are the
+    # contract here (no traceback, nothing on stdout), which call_command cannot show.
+    doc = json.loads(json.dumps(DOC))
+    doc["forecasts"][0]["probability"] = 1.0
+    r = _run("score_json", "-", stdin=json.dumps(doc))
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("forecasts[0].probability"), r.stderr
+    ok = _run("score_json", "-", stdin=json.dumps(DOC))
+    assert ok.returncode == 0 and ok.stderr == "" and json.loads(ok.stdout)["scale"] == "brier_0_2"
 
 
 @pytest.mark.slow
 def test_demo_without_serving_prints_the_leaderboard_and_the_indicator_summary(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
+    # Subprocesses on purpose: `make demo` is the embedded demo (SQLite, no Redis, tasks run
+    # in-process, manage.py's default settings), a configuration this test process cannot switch to.
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     assert _run("migrate", "--noinput", "-v", "0", env=env).returncode == 0
     r = _run("demo", "--no-serve", env=env, timeout=300)

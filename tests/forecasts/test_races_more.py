@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from config.exceptions import Conflict
 from forecasts.models import Forecast
@@ -20,6 +22,7 @@ from questions.models import Question, ResolutionEvent
 from questions.services import question_create, question_resolve, question_unresolve
 from scoring.models import Score
 from scoring.services import question_scores_write
+from tests.support.workers import wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -50,19 +53,51 @@ def _run(fns, timeout: float = 60) -> list:
     return results
 
 
-def _submit_until_refused(user, q, deadline: float, acks: list, refusals: list, lock):
+def _submit_until_refused(user, q, acks: list, refusals: list, lock, now=lambda: datetime.now(UTC)):
+    """Submit forecasts until one is refused; every acknowledged one is recorded."""
     n = 0
-    while time.monotonic() < deadline:
+    give_up = time.monotonic() + 60  # a safety net only: the loop ends with the refusal
+    while time.monotonic() < give_up:
         n += 1
         p = round(0.05 + (n % 90) / 100, 2)
         try:
             f = forecast_submit(user=user, question=q, payload={"probability": p})
         except Conflict as e:
             with lock:
-                refusals.append((user.pk, e.code, datetime.now(UTC)))
+                refusals.append((user.pk, e.code, now()))
             return
         with lock:
             acks.append((f.pk, user.pk, f.created_at, p))
+    raise AssertionError(f"user {user.pk} was never refused")
+
+
+def _acks_per_user(acks: list, lock) -> dict[int, int]:
+    with lock:
+        return dict(Counter(uid for _, uid, _, _ in acks))
+
+
+class SteppedClock:
+    """django.utils.timezone.now for a race with the close time: it runs a microsecond per call
+    from `start` until the test calls `pass_close()`, then from `close` on (the first call after
+    is exactly the close). The close passes when the test chooses, while submissions are running,
+    and not when the wall clock gets there."""
+
+    def __init__(self, start: datetime, close: datetime):
+        self.start, self.close = start, close
+        self.ticks = 0
+        self.closed_at_tick: int | None = None
+        self.lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self.lock:
+            self.ticks += 1
+            if self.closed_at_tick is None:
+                return self.start + timedelta(microseconds=self.ticks)
+            return self.close + timedelta(microseconds=self.ticks - self.closed_at_tick)
+
+    def pass_close(self) -> None:
+        with self.lock:
+            self.closed_at_tick = self.ticks + 1
 
 
 def _check_acknowledged(q, acks):
@@ -71,19 +106,35 @@ def _check_acknowledged(q, acks):
     return stored
 
 
-def test_submissions_racing_the_close_time_are_accepted_only_before_it_and_only_those_are_scored(make_user, staff):
+def test_submissions_racing_the_close_time_are_accepted_only_before_it_and_only_those_are_scored(
+    make_user, staff, monkeypatch
+):
     users = [make_user(f"closer{i}") for i in range(8)]
-    now = datetime.now(UTC)
-    close = now + timedelta(seconds=1.5)
-    q = question_create(type="binary", title="Closes in a moment", open_time=now - timedelta(days=1), close_time=close)
+    start = datetime.now(UTC).replace(microsecond=0)
+    close = start + timedelta(hours=1)
+    q = question_create(
+        type="binary", title="Closes while they submit", open_time=start - timedelta(days=1), close_time=close
+    )
+    clock = SteppedClock(start, close)
+    monkeypatch.setattr(timezone, "now", clock.now)  # what the services read "now" from, under the lock
     acks: list = []
     refusals: list = []
     lock = threading.Lock()
-    deadline = time.monotonic() + 4  # well past the close
-    results = _run([lambda u=u: _submit_until_refused(u, q, deadline, acks, refusals, lock) for u in users])
+
+    def everyone_has_two():
+        per_user = _acks_per_user(acks, lock)
+        return len(per_user) == len(users) and min(per_user.values()) >= 2
+
+    def close_while_submitting():
+        # The close passes once every user has had two forecasts acknowledged: submissions race it.
+        wait_for(everyone_has_two, message="two acknowledged forecasts per user")
+        clock.pass_close()
+
+    fns = [lambda u=u: _submit_until_refused(u, q, acks, refusals, lock, now=clock.now) for u in users]
+    results = _run([*fns, close_while_submitting])
     assert not [r for r in results if isinstance(r, BaseException)], results
     stored = _check_acknowledged(q, acks)
-    assert len(acks) > len(users), "submissions really raced"
+    assert len(acks) >= 2 * len(users), "submissions really raced"
     assert all(created < close for _, created in stored.values()), "nothing at or after the close"
     assert {code for _, code, _ in refusals} == {"closed"} and len(refusals) == len(users)
     assert all(at >= close for _, _, at in refusals)
@@ -109,20 +160,20 @@ def test_submissions_racing_an_early_resolution_are_scored_only_if_they_committe
     acks: list = []
     refusals: list = []
     lock = threading.Lock()
-    deadline = time.monotonic() + 5
 
     def resolver():
-        time.sleep(0.7)
+        # Resolve once every user has had a forecast acknowledged, while they keep submitting.
+        wait_for(lambda: len(_acks_per_user(acks, lock)) == len(users), message="every user to be submitting")
         return question_resolve(question=q, outcome="no", by=staff)
 
-    fns = [lambda u=u: _submit_until_refused(u, q, deadline, acks, refusals, lock) for u in users]
+    fns = [lambda u=u: _submit_until_refused(u, q, acks, refusals, lock) for u in users]
     results = _run([*fns, resolver])
     assert not [r for r in results if isinstance(r, BaseException)], results
     stored = _check_acknowledged(q, acks)
     q.refresh_from_db()
     assert q.state == Question.State.RESOLVED and q.known_at is not None
     assert all(created <= q.known_at for _, created in stored.values())
-    assert {code for _, code, _ in refusals} == {"resolved"}
+    assert {code for _, code, _ in refusals} == {"resolved"} and len(refusals) == len(users)
     question_scores_write(question_id=q.pk)
     scored_users = set(Score.objects.filter(question=q, user__isnull=False).values_list("user_id", flat=True))
     assert scored_users == {uid for _, uid, _, _ in acks}

@@ -1,13 +1,15 @@
-"""Articles: the commands, ingestion, review over the API, and provenance."""
+"""Articles: the commands, ingestion, review over the API, and provenance.
+
+The commands run in this process through call_command; a refusal (exit 2 and one line on stderr)
+is config.cli.fail's SystemExit(2)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from questions.models import Article, Candidate, Question
 
@@ -16,14 +18,27 @@ TEXTS = ROOT / "tests" / "questions" / "extraction" / "texts"
 BRIEF = TEXTS / "think_tank_brief.md"
 
 
-def _manage(*args, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, input=stdin, capture_output=True, timeout=120)
+@pytest.fixture
+def manage(capsys):
+    """manage(*args) -> (exit code, stdout, stderr) of `manage.py <args>`, run in this process."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            call_command(*args)
+            code = 0
+        except SystemExit as e:
+            code = e.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
 
 
-def test_extract_questions_json_follows_the_contract():
-    r = _manage("extract_questions", str(BRIEF), "--json")
-    assert r.returncode == 0, r.stderr
-    cands = json.loads(r.stdout)
+def test_extract_questions_json_follows_the_contract(manage):
+    code, stdout, stderr = manage("extract_questions", str(BRIEF), "--json")
+    assert code == 0, stderr
+    cands = json.loads(stdout)
     assert cands, "the brief has a watch list"
     text = BRIEF.read_text(encoding="utf-8")
     for c in cands:
@@ -33,34 +48,52 @@ def test_extract_questions_json_follows_the_contract():
     assert [c["score"] for c in cands] == sorted((c["score"] for c in cands), reverse=True)
 
 
-def test_extract_questions_prints_a_table_without_json():
-    r = _manage("extract_questions", str(BRIEF))
-    assert r.returncode == 0 and b"Will" in r.stdout
+def test_extract_questions_prints_a_table_without_json(manage):
+    code, stdout, _ = manage("extract_questions", str(BRIEF))
+    assert code == 0 and "Will" in stdout
+    titles = [c["draft"]["title"] for c in json.loads(manage("extract_questions", str(BRIEF), "--json")[1])]
+    assert titles and all(t in stdout for t in titles), "every candidate is in the table"
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "payload, words",
     [
-        (b"", b"empty"),
-        (b"   \n\t  ", b"empty"),
-        (b"\xff\xfe\xfa not utf-8 \xc3\x28", b"UTF-8"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00binary", b"binary"),
+        (b"", "empty"),
+        (b"   \n\t  ", "empty"),
+        (b"\xff\xfe\xfa not utf-8 \xc3\x28", "UTF-8"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00binary", "binary"),
     ],
 )
 @pytest.mark.parametrize("command", ["extract_questions", "ingest_article"])
-def test_bad_input_exits_2_with_one_line(tmp_path, payload, words, command):
+def test_bad_input_exits_2_with_one_line(manage, tmp_path, payload, words, command):
     f = tmp_path / "bad.txt"
     f.write_bytes(payload)
-    r = _manage(command, str(f))
-    assert r.returncode == 2, (r.stdout, r.stderr)
-    lines = r.stderr.decode().strip().splitlines()
-    assert len(lines) == 1 and words.decode().lower() in lines[0].lower(), lines
+    code, stdout, stderr = manage(command, str(f))
+    assert code == 2, (stdout, stderr)
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and words.lower() in lines[0].lower(), lines
+    assert stdout == "" and not Article.objects.exists()
 
 
 @pytest.mark.parametrize("command", ["extract_questions", "ingest_article"])
-def test_missing_file_exits_2(command):
-    r = _manage(command, "/no/such/article.txt")
-    assert r.returncode == 2 and len(r.stderr.decode().strip().splitlines()) == 1
+def test_missing_file_exits_2(manage, command):
+    code, stdout, stderr = manage(command, "/no/such/article.txt")
+    assert code == 2 and stdout == ""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "/no/such/article.txt" in lines[0], lines
+
+
+@pytest.mark.django_db
+def test_ingest_article_stores_the_article_once(manage):
+    code, stdout, stderr = manage("ingest_article", str(BRIEF), "--title", "A brief")
+    assert code == 0, stderr
+    article = Article.objects.get()
+    assert article.title == "A brief" and article.candidates.exists()
+    assert f"Article {article.pk} stored" in stdout
+    code, stdout, _ = manage("ingest_article", str(BRIEF))
+    assert code == 0 and f"Article {article.pk} already stored" in stdout
+    assert Article.objects.count() == 1
 
 
 @pytest.mark.django_db

@@ -14,8 +14,8 @@ from forecasts.services import forecast_submit, forecast_withdraw
 from questions.services import question_create, question_resolve, series_create
 from scoring.models import LeaderboardEntry, Score
 from scoring.services import question_scores_write, questions_scores_write
-from tests.conftest import WorkerProcess
 from tests.support.signals import rescoring_paused
+from tests.support.workers import FAULT_APP, WorkerProcess
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SCORE_FIELDS = ("question_id", "user_id", "crowd_method", "brier_final", "brier_mean", "participation",
@@ -92,10 +92,11 @@ def test_fanout_spreads_over_two_workers_and_recomputes_leaderboards_once(make_u
     from scoring.tasks import rescore_fanout
 
     ids = _world(make_user)
-    # Each chunk job holds for 0.4 s after computing (the scoring fault point): while one worker
-    # is busy the other takes the next chunk, so both must run some.
+    # Each chunk job holds for 0.4 s after computing (the fault app's SIGNPOST_FAULT_SCORING_SLEEP,
+    # tests/support/fault_worker.py): while one worker is busy the other takes the next chunk, so
+    # both must run some.
     env = {**worker_env, "SIGNPOST_FAULT_SCORING_SLEEP": "0.4"}
-    workers = [WorkerProcess(env, f"fan{i}-{uuid.uuid4().hex[:6]}").start() for i in range(2)]
+    workers = [WorkerProcess(env, f"fan{i}-{uuid.uuid4().hex[:6]}", app=FAULT_APP).start() for i in range(2)]
     try:
         result = rescore_fanout(ids, chunk_size=1)
         callback = result.get(timeout=120)

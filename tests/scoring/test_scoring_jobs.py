@@ -10,7 +10,7 @@ from forecasts.services import forecast_submit, forecast_withdraw
 from questions.services import question_create, question_resolve, question_unresolve
 from scoring.models import Score
 from scoring.services import question_scores_write
-from tests.conftest import wait_for
+from tests.support.workers import wait_for
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -110,7 +110,9 @@ def test_draft_questions_are_not_found_for_forecasters(client_as, make_question,
 
 def test_static_assets_are_served_locally(client_as):
     body = client_as().get("/").content.decode()
-    for ref in re.findall(r'(?:src|href)="([^"]+)"', body):
+    refs = re.findall(r'(?:src|href)="([^"]+)"', body)
+    assert any(ref.startswith("/static/") for ref in refs), refs  # the page does load assets
+    for ref in refs:
         assert not ref.startswith("//") and not re.match(r"https?://", ref), ref
 
 
@@ -154,7 +156,10 @@ def test_login_locks_out_after_repeated_failures(client_as, make_user, settings)
     r = c.post("/login/", {"username": "lockme", "password": "correct-horse-battery-9"})
     assert "Too many failed log-ins" in r.content.decode()
     assert "_auth_user_id" not in c.session
-    assert user.pk
+    # The lock-out is per username and address: another user from here still logs in.
+    make_user("notlocked")
+    r = c.post("/login/", {"username": "notlocked", "password": "correct-horse-battery-9"})
+    assert r.status_code == 302 and c.session["_auth_user_id"] != str(user.pk)
 
 
 def test_login_and_logout(client_as, make_user):

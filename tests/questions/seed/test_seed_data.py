@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from datetime import datetime
@@ -207,7 +208,12 @@ def test_article_hash_matches_the_raw_bytes(seed: dict, article_text: str) -> No
 
 
 def test_verify_article_accepts_the_article(seed: dict, article_text: str) -> None:
-    verify_article(article_text, seed)
+    assert verify_article(article_text, seed) is None
+    # It checked every passage, not only the whole-article hash: a wrong passage hash is caught.
+    wrong = copy.deepcopy(seed)
+    wrong["questions"][-1]["source"]["passage_sha256"] = "0" * 64
+    with pytest.raises(ValueError, match=r"source\.passage_sha256"):
+        verify_article(article_text, wrong)
 
 
 def test_verify_article_rejects_an_edited_article(seed: dict, article_text: str) -> None:

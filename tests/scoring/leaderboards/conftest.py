@@ -55,28 +55,3 @@ def scored(make_question, django_capture_on_commit_callbacks, t0):
         return q
 
     return make
-
-
-@pytest.fixture
-def make_user(db):
-    """As the suite's make_user (same e-mail and display-name scheme, so the privacy tests see
-    real private fields), without hashing a password: PBKDF2 costs 0.4 s a user, and these tests
-    make hundreds of users who never log in."""
-    import uuid
-
-    from accounts.models import User
-
-    counter = {"n": 0}
-
-    def make(username: str | None = None, *, staff: bool = False, password: str | None = None) -> User:
-        counter["n"] += 1
-        name = username or f"user{counter['n']}-{uuid.uuid4().hex[:6]}"
-        user = User(username=name, email=f"{name}@example.org", is_staff=staff, display_name=name.title())
-        if password:
-            user.set_password(password)
-        else:
-            user.set_unusable_password()
-        user.save()
-        return user
-
-    return make

@@ -205,11 +205,14 @@ def test_no_email_or_private_field_anywhere(scored, four, series, client_for):
         assert "@example.org" not in text and "email" not in text and "password" not in text
         for u in four:
             assert u.username not in text  # the username differs from the public name: never shown
+    checked = 0
     for body in bodies:
         for e in body["entries"] + [body["me"]]:
             if e:
+                checked += 1
                 assert set(e["user"]) == {"id", "name"}
                 assert e["user"]["name"] in {u.display_name for u in four}
+    assert checked >= len(bodies), "every body had user rows to check"
 
 
 def test_recompute_is_idempotent(scored, four, series):
@@ -236,6 +239,7 @@ def test_unresolving_removes_the_question_from_its_leaderboards(
     a, b, *_ = four
     q = scored({a: 0.9, b: 0.2}, series=series)
     assert leaderboard_read(scope="series", series=series)["count"] == 2
+    assert LeaderboardEntry.objects.filter(scope_key=f"question:{q.pk}").exists()
     with django_capture_on_commit_callbacks(execute=True):
         question_unresolve(question=q, by=None)
     body = leaderboard_read(scope="series", series=series)

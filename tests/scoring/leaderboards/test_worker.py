@@ -9,7 +9,7 @@ import pytest
 
 from forecasts.services import forecast_submit
 from questions.services import question_create, series_create
-from tests.conftest import wait_for
+from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
