@@ -16,7 +16,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import DomainError
+from config.params import parse_int
 from config.renderers import CSV, JSON, CSVMixin, csv_errors
 from config.schema import error_responses
 from forecast_math import AGGREGATES, DEFAULT_AGGREGATE
@@ -154,19 +154,9 @@ LEADERBOARD_PARAMS = [
 
 def _page_params(request) -> tuple[int, int]:
     qp = request.query_params
-    out = []
-    for name, default, maximum in (("page", 1, None), ("page_size", 50, 500)):
-        raw = qp.get(name, "")
-        try:
-            value = int(raw) if raw != "" else default
-        except ValueError:
-            raise DomainError("must be an integer", field=name)
-        if value < 1:
-            raise DomainError("must be at least 1", field=name)
-        if maximum and value > maximum:
-            raise DomainError(f"must be at most {maximum}", field=name)
-        out.append(value)
-    return out[0], out[1]
+    page = parse_int(qp.get("page") or 1, "page", minimum=1)
+    page_size = parse_int(qp.get("page_size") or 50, "page_size", minimum=1, maximum=500)
+    return page, page_size
 
 
 def _csv_rows(body: dict) -> list[dict]:
@@ -297,4 +287,4 @@ class CrowdCalibrationView(APIView):
                    responses={200: CalibrationOut, **error_responses(400)},
                    description="Calibration of the crowd's final forecasts on resolved questions (scoring.md section 6).")  # fmt: skip
     def get(self, request):
-        return Response(calibration_for_crowd(method=request.query_params.get("method") or DEFAULT_AGGREGATE))
+        return Response(calibration_for_crowd(method=request.query_params.get("method", DEFAULT_AGGREGATE)))

@@ -58,7 +58,7 @@ def _as_dict(labels: list[str], probs: list[float] | None) -> dict[str, float] |
 
 
 class QuestionSerializer(serializers.ModelSerializer):
-    series = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    series = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     options = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField(help_text="open, closed, resolved, annulled or draft.")
     resolution = serializers.SerializerMethodField()

@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .jsonlimits import JSONTooComplex, loads_limited
+
+#: The largest JSON document a command reads (import_history of a long history is the biggest).
+MAX_JSON_BYTES = 256 * 1024 * 1024
+
 
 def fail(line: str) -> NoReturn:
     sys.stderr.write(line.replace("\n", " ").strip() + "\n")
@@ -37,6 +42,8 @@ def read_json(path: str) -> Any:
     except UnicodeDecodeError as e:
         fail(f"input: not UTF-8 text (invalid byte at offset {e.start})")
     try:
-        return json.loads(text)
+        return loads_limited(text, max_bytes=MAX_JSON_BYTES)
+    except JSONTooComplex as e:
+        fail(f"input: refused: {e}")
     except json.JSONDecodeError as e:
         fail(f"input: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})")

@@ -45,7 +45,7 @@ def _cell(value: Any) -> Any:
 
 
 class CSVMixin:
-    """JSON by default, CSV with `?format=csv` (DRF's format override). Errors stay JSON."""
+    """JSON by default, CSV with `?format=csv` (DRF's format override). Errors and OPTIONS stay JSON."""
 
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     csv_header: list[str] = []
@@ -54,7 +54,8 @@ class CSVMixin:
         return getattr(getattr(request, "accepted_renderer", None), "format", None) == "csv"
 
     def finalize_response(self, request, response, *args, **kwargs):
-        if response.status_code >= 400 and self.wants_csv(request):
+        # Errors and OPTIONS metadata are not tables: they stay JSON whatever the format asked.
+        if self.wants_csv(request) and (response.status_code >= 400 or request.method == "OPTIONS"):
             request.accepted_renderer = renderers.JSONRenderer()
             request.accepted_media_type = JSON
         return super().finalize_response(request, response, *args, **kwargs)

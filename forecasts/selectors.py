@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from forecast_math import DEFAULT_AGGREGATE, ForecastSet
 from questions.models import Question
@@ -56,6 +57,28 @@ def crowd_visible(*, question: Question, user: Any, now) -> bool:
     if user is not None and getattr(user, "is_staff", False):
         return True
     return now >= question.reveal_time
+
+
+def questions_needing_crowd() -> list[int]:
+    """Questions whose crowd history lags their forecasts: a forecast or withdrawal newer than the
+    history's `through_forecast_id` (say, one whose crowd update was lost while the broker was
+    down). One query."""
+    through = (
+        CrowdPoint.objects.filter(question=OuterRef("pk"), is_latest=True)
+        .order_by()
+        .values("question")
+        .annotate(t=Max("through_forecast_id"))
+        .values("t")
+    )
+    return list(
+        Question.objects.annotate(
+            last_forecast=Max("forecasts__id"),
+            through=Coalesce(Subquery(through, output_field=IntegerField()), 0),
+        )
+        .filter(last_forecast__gt=F("through"))
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
 
 
 def crowd_latest(*, question: Question) -> list[CrowdPoint]:

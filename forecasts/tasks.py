@@ -6,7 +6,10 @@ from celery import shared_task
 from django.db import DatabaseError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
+from config.enqueue import enqueue
+
 from .crowd import question_crowd_write
+from .selectors import questions_needing_crowd
 
 RETRYABLE = (DatabaseError, OperationalError, BrokerError)
 
@@ -15,3 +18,14 @@ RETRYABLE = (DatabaseError, OperationalError, BrokerError)
 def crowd_update(self, question_id: int) -> int:
     """Bring a question's crowd history up to date after a forecast or a withdrawal."""
     return question_crowd_write(question_id=question_id)
+
+
+@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=5, max_retries=3)
+def crowd_reconcile(self) -> list[int]:
+    """Periodic safety net (beat): enqueue the crowd update of every question whose crowd history
+    lags its forecasts, e.g. one whose update was not enqueued while the broker was down. A
+    duplicate of an update already queued is harmless (the update is idempotent)."""
+    ids = questions_needing_crowd()
+    for question_id in ids:
+        enqueue(crowd_update, question_id)
+    return ids
