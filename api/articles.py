@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.exceptions import DomainError
+from config.params import reject_empty
 from config.schema import error_responses
 from forecasts.selectors import with_crowd
 from questions import articles, selectors
@@ -169,6 +170,7 @@ class ArticleCandidatesView(APIView):
     def get(self, request, pk: int):
         article = get_object_or_404(Article, pk=pk)
         qs = article.candidates.select_related("article").order_by("rank")
+        reject_empty(request.query_params, "status")
         status_ = request.query_params.get("status")
         if status_:
             if status_ not in Candidate.Status.values:

@@ -153,6 +153,8 @@ class MyScoresView(CSVMixin, generics.ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         if self.wants_csv(request):
+            self.paginator.get_page_size(request)  # the paging parameters are checked, then unused:
+            self.paginator.page_number(request)  # the CSV holds every score
             rows = [
                 {"question": s.question_id, "question_title": s.question.title, "resolved_at": s.resolved_at.isoformat(),
                  "brier_final": s.brier_final, "brier_mean": s.brier_mean, "participation": s.participation,

@@ -16,7 +16,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.params import parse_int
+from config.params import parse_int, reject_empty
 from config.renderers import CSV, JSON, CSVMixin, csv_errors
 from config.schema import error_responses
 from forecast_math import AGGREGATES, DEFAULT_AGGREGATE
@@ -154,8 +154,8 @@ LEADERBOARD_PARAMS = [
 
 def _page_params(request) -> tuple[int, int]:
     qp = request.query_params
-    page = parse_int(qp.get("page") or 1, "page", minimum=1)
-    page_size = parse_int(qp.get("page_size") or 50, "page_size", minimum=1, maximum=500)
+    page = parse_int(qp.get("page", 1), "page", minimum=1)
+    page_size = parse_int(qp.get("page_size", 50), "page_size", minimum=1, maximum=500)
     return page, page_size
 
 
@@ -190,6 +190,8 @@ class _LeaderboardView(CSVMixin, APIView):
 
     def get(self, request, **kwargs):
         qp = request.query_params
+        reject_empty(qp, "rank_by", "min_questions", "resolved_after", "resolved_before")
+        page, page_size = _page_params(request)  # checked in CSV too, where every entry is returned
         common = {
             "scope": self.kind,
             "rank_by": qp.get("rank_by") or None,
@@ -202,7 +204,6 @@ class _LeaderboardView(CSVMixin, APIView):
         if self.wants_csv(request):
             body = leaderboard_read(**common, offset=0, limit=None)
             return self.csv_response(_csv_rows(body), self.filename(**kwargs))
-        page, page_size = _page_params(request)
         return Response(leaderboard_read(**common, offset=(page - 1) * page_size, limit=page_size))
 
 

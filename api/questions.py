@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.exceptions import DomainError
+from config.params import reject_empty
 from config.permissions import IsStaffOrReadOnly
 from config.schema import error_responses
 from forecasts.selectors import with_crowd
@@ -43,6 +44,7 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self):
         params = self.request.query_params
+        reject_empty(params, "status", "article")
         status_ = params.get("status")
         if status_ and status_ not in selectors.STATUSES:
             raise DomainError(f"must be one of {', '.join(selectors.STATUSES)}", field="status")

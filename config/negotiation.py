@@ -11,6 +11,8 @@ from .exceptions import DomainError
 
 class StrictContentNegotiation(DefaultContentNegotiation):
     def select_renderer(self, request, renderers, format_suffix=None):
+        if request.query_params.get(self.settings.URL_FORMAT_OVERRIDE, None) == "":
+            raise DomainError("must not be empty", field="format")
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except Http404:

@@ -15,14 +15,17 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None or raw == "":
+        if raw is None:
             return self.page_size
         return parse_int(raw, self.page_size_query_param, minimum=1, maximum=self.max_page_size)
 
+    def page_number(self, request) -> int:
+        raw = request.query_params.get(self.page_query_param)
+        return 1 if raw is None else parse_int(raw, self.page_query_param, minimum=1)
+
     def paginate_queryset(self, queryset, request, view=None):
         page_size = self.get_page_size(request)
-        raw = request.query_params.get(self.page_query_param)
-        number = 1 if raw is None or raw == "" else parse_int(raw, self.page_query_param, minimum=1)
+        number = self.page_number(request)
         paginator = self.django_paginator_class(queryset, page_size)
         if number > paginator.num_pages:
             raise DomainError(f"must be at most {paginator.num_pages} (the last page)", field=self.page_query_param)

@@ -32,6 +32,14 @@ def parse_int(value: Any, field: str, *, minimum: int | None = None, maximum: in
     return n
 
 
+def reject_empty(params: Any, *names: str) -> None:
+    """A parameter given with no value (`?page=`) is a bad value, not an absent one: refuse it for
+    parameters whose type (integer, date, enumeration) an empty string cannot have."""
+    for name in names:
+        if name in params and params.get(name) == "":
+            raise DomainError("must not be empty", field=name)
+
+
 def parse_when(value: Any, field: str) -> datetime | None:
     """An instant given as an ISO 8601 date (midnight UTC) or date-time; empty means none."""
     if value in (None, ""):

@@ -69,6 +69,14 @@ def test_options_with_format_csv_answers_the_metadata_as_json(world, path):
         ("/api/v1/leaderboards/series/probe-series/?page=0", "page"),
         ("/api/v1/leaderboards/series/probe-series/?page_size=1000", "page_size"),
         ("/api/v1/crowd/calibration/?method=", "method"),  # an empty method was taken as the default
+        ("/api/v1/me/scores/?format=csv&page_size=", "page_size"),  # CSV ignored the paging parameters
+        ("/api/v1/me/scores/?format=csv&page=0", "page"),
+        ("/api/v1/leaderboards/global/?format=csv&page_size=abc", "page_size"),
+        ("/api/v1/questions/?page_size=", "page_size"),  # an empty value was taken as the default
+        ("/api/v1/questions/?status=", "status"),
+        ("/api/v1/questions/?format=", "format"),
+        ("/api/v1/leaderboards/global/?rank_by=", "rank_by"),
+        ("/api/v1/leaderboards/global/?min_questions=", "min_questions"),
     ],
 )
 def test_bad_paging_and_format_parameters_are_a_400_naming_the_parameter(world, path, field):

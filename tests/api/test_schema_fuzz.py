@@ -29,9 +29,9 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
-EXAMPLES = {GenerationMode.POSITIVE: 6, GenerationMode.NEGATIVE: 4}
+EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 8}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-BUDGET_SECONDS = 150
+BUDGET_SECONDS = 300
 
 
 def _world(make_user, make_question):
