@@ -3,7 +3,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import articles, auth, forecasts, leaderboards
+from . import articles, auth, forecasts, leaderboards, strategy
+from .lint import QuestionLintView
 from .questions import QuestionViewSet
 
 router = SimpleRouter(trailing_slash=True)
@@ -28,5 +29,13 @@ urlpatterns = [
     path("articles/<int:pk>/candidates/", articles.ArticleCandidatesView.as_view(), name="article-candidates"),
     path("candidates/<int:pk>/approve/", articles.CandidateApproveView.as_view(), name="candidate-approve"),
     path("candidates/<int:pk>/reject/", articles.CandidateRejectView.as_view(), name="candidate-reject"),
+    path("questions/lint/", QuestionLintView.as_view(), name="question-lint"),
+    path("strategic-questions/", strategy.StrategicQuestionListCreateView.as_view(), name="strategic-questions"),
+    path(
+        "strategic-questions/<slug:slug>/",
+        strategy.StrategicQuestionDetailView.as_view(),
+        name="strategic-question-detail",
+    ),
+    path("strategic-questions/<slug:slug>/links/", strategy.StrategicLinksView.as_view(), name="strategic-links"),
     *router.urls,
 ]

@@ -5,6 +5,21 @@ Brier scores here are two-sided, on the 0..2 scale ("brier_0_2").
 
 from .aggregates import AGGREGATES, DEFAULT_AGGREGATE, SQRT3, aggregate, aggregate_rows, brier, instant_baseline
 from .calibration import binary_events, calibration_table, murphy_decomposition, wilson_interval
+from .composite import (
+    INDICATOR_KINDS,
+    CompositeState,
+    Indicator,
+    IndicatorHistory,
+    Move,
+    composite,
+    composite_at,
+    composite_history,
+    composite_moved,
+    composite_state,
+    crowd_value,
+    indicator_kind,
+    outcome_value,
+)
 from .engine import (
     SCORE_FIELDS,
     CrowdScore,
@@ -21,6 +36,19 @@ from .leaderboard_math import bootstrap_mean_interval, build_leaderboard, rank_w
 
 __all__ = [
     "AGGREGATES",
+    "INDICATOR_KINDS",
+    "CompositeState",
+    "Indicator",
+    "IndicatorHistory",
+    "Move",
+    "composite",
+    "composite_at",
+    "composite_history",
+    "composite_moved",
+    "composite_state",
+    "crowd_value",
+    "indicator_kind",
+    "outcome_value",
     "DEFAULT_AGGREGATE",
     "SCORE_FIELDS",
     "SQRT3",

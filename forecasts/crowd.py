@@ -16,6 +16,7 @@ from questions.models import Question
 
 from .models import CrowdPoint, Forecast
 from .selectors import forecast_set_for_question
+from .signals import crowd_changed
 
 
 def _standing_counts(fs: Any, times: Any) -> list[int]:
@@ -47,16 +48,25 @@ def question_crowd_write(*, question_id: int, full: bool = False) -> int:
     standing forecasts, and appended (one point per method and instant; the previous latest point
     stops being latest). Anything else (a back-dated event from an import or a replay, a history
     written before `through_forecast_id` existed, `full=True`) recomputes the whole history, with
-    the same result. Idempotent: a duplicate delivery finds nothing new and writes nothing."""
+    the same result. Idempotent: a duplicate delivery finds nothing new and writes nothing.
+
+    Sends signals.crowd_changed after commit when it wrote points or rewrote the history."""
     with transaction.atomic():
         # The row lock serialises concurrent updates of the same question, and with submissions.
         q = Question.objects.select_for_update().get(pk=question_id)
         n_options = q.options.count()
-        if not full:
-            written = _crowd_append(q, n_options)
-            if written is not None:
-                return written
-        return _crowd_rewrite(q, n_options)
+        written = _crowd_append(q, n_options) if not full else None
+        if written is None:
+            written = _crowd_rewrite(q, n_options)
+            _announce_crowd_change(q.pk)  # the history was replaced, even if by no points
+        elif written:
+            _announce_crowd_change(q.pk)
+        return written
+
+
+def _announce_crowd_change(question_id: int) -> None:
+    """After commit: tell the layers above (strategy's receivers) that the crowd history changed."""
+    transaction.on_commit(lambda: crowd_changed.send(sender=CrowdPoint, question_id=question_id))
 
 
 def _crowd_rewrite(q: Question, n_options: int) -> int:

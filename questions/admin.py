@@ -12,11 +12,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import construct_change_message
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from config.exceptions import DomainError
 
 from . import services
+from .lint import candidate_lint, question_lint_stored
 from .models import Article, Candidate, Option, Question, ResolutionEvent, ScoringMode, Series
 
 #: The terms that are columns of Question (the options are the inline's rows).
@@ -25,6 +26,14 @@ TERMS_COLUMNS = tuple(name for name in services.QUESTION_TERMS_FIELDS if name !=
 REFUSAL_ATTR = "question_admin_refusal"
 #: Where terms_frozen keeps its answers for the rest of the request.
 FROZEN_CACHE_ATTR = "question_admin_terms_frozen"
+
+
+def lint_html(findings) -> str:
+    """The question linter's findings as a read-only list (questions/lint.py)."""
+    if not findings:
+        return format_html('<p style="margin:0">{}</p>', "No findings.")
+    items = format_html_join("", "<li><code>{}</code> {}</li>", ((f.code, f.message) for f in findings))
+    return format_html('<ul style="margin:0;padding-left:1.2em">{}</ul>', items)
 
 
 def terms_frozen(request, question: Question | None) -> bool:
@@ -160,6 +169,10 @@ class QuestionAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("title", "slug", "series", "description", "resolution_criteria", "indicator")}),
         (
+            "Question check",
+            {"fields": ("lint_findings",), "description": "The linter's findings on the saved question."},
+        ),
+        (
             "Terms",
             {
                 "fields": TERMS_COLUMNS,
@@ -198,9 +211,14 @@ class QuestionAdmin(admin.ModelAdmin):
         "scored_version",
         "source_passage",
         "created_at",
+        "lint_findings",
     )
     actions = ["annul_selected", "unresolve_selected"]
     change_form_template = "admin/questions/question/change_form.html"
+
+    @admin.display(description="Linter")
+    def lint_findings(self, obj: Question):
+        return lint_html(question_lint_stored(obj)) if obj is not None and obj.pk else "—"
 
     # --- Saving through the services -----------------------------------------------------------
 
@@ -393,6 +411,7 @@ class CandidateAdmin(admin.ModelAdmin):
         "score",
         "rank",
         "passage_in_context",
+        "lint_findings",
         "status",
         "question",
         "reviewed_by",
@@ -420,6 +439,10 @@ class CandidateAdmin(admin.ModelAdmin):
             obj.passage,
             after,
         )
+
+    @admin.display(description="Linter (the draft)")
+    def lint_findings(self, obj: Candidate):
+        return lint_html(candidate_lint(obj))
 
     def get_urls(self):
         custom = [
@@ -461,9 +484,28 @@ class CandidateAdmin(admin.ModelAdmin):
             "candidate": candidate,
             "opts": self.model._meta,
             "title": "Approve candidate",
-            "passage_html": self.passage_in_context(candidate),
+            # The linter's findings on the draft as edited (read-only), under the passage.
+            "passage_html": format_html(
+                "{}<h2>Linter</h2>{}",
+                self.passage_in_context(candidate),
+                lint_html(candidate_lint(candidate, self.edited_draft(request, candidate))),
+            ),
         }
         return render(request, "admin/questions/candidate/approve.html", context)
+
+    @staticmethod
+    def edited_draft(request, candidate: Candidate) -> dict:
+        """The draft as the approve form last posted it (the stored draft on a GET)."""
+        if request.method != "POST":
+            return candidate.draft or {}
+        data = request.POST
+        return {
+            "title": data.get("title", ""),
+            "resolution_criteria": data.get("resolution_criteria", ""),
+            "description": data.get("description", ""),
+            "close_time": data.get("close_time") or None,
+            "options": [line.strip() for line in data.get("options", "").splitlines() if line.strip()],
+        }
 
     @admin.action(description="Reject selected candidates", permissions=["change"])
     def reject_selected(self, request, queryset):

@@ -17,6 +17,7 @@ LAYERS = {
     "questions": 2,
     "forecasts": 3,
     "scoring": 4,
+    "strategy": 4,
     "api": 5,
     "web": 5,
     "demo": 5,

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "questions",
     "forecasts",
     "scoring",
+    "strategy",
     "api",
     "demo",
     "web",

@@ -7,6 +7,9 @@ Pipeline: :func:`load_document` (bytes -> :class:`Document`), then
 :func:`extract_candidates` which segments the text (sections, paragraphs,
 sentences with exact offsets), detects passages that pose open questions,
 drafts a question for each, scores, merges duplicates and sorts them.
+:func:`propose_strategic` then finds the article's strategic question (its
+thesis) and which candidates are its indicators; :func:`lint_question` flags
+what would make a question hard to resolve.
 
 Close dates: ``(doc.published or as_of or the latest date the article itself
 mentions or FALLBACK_DATE) + horizon_days``. The third step is an extension of
@@ -22,9 +25,11 @@ from .clause import SOURCE_KIND
 from .detect import detect, group_hits
 from .draft import build_draft
 from .draft import quality as _q
+from .lint import LINT_CODES, LintFinding, lint_question
 from .model import CandidateQuestion, Document, Draft, ExtractionInputError
 from .rank import MIN_SCORE, Scored, event_signature, merge, score_hit
 from .segment import segment
+from .strategic import DriverProposal, IndicatorProposal, StrategicProposal, propose_strategic, render_strategic
 from .text import latest_mentioned_date, load_document, parse_date
 
 __all__ = [
@@ -32,12 +37,21 @@ __all__ = [
     "DEFAULT_HORIZON_DAYS",
     "Document",
     "Draft",
+    "DriverProposal",
     "ExtractionInputError",
     "FALLBACK_DATE",
+    "IndicatorProposal",
+    "LINT_CODES",
+    "LintFinding",
+    "StrategicProposal",
     "extract_candidates",
+    "lint_candidate",
+    "lint_question",
     "load_document",
     "parse_date",
+    "propose_strategic",
     "reference_date",
+    "render_strategic",
     "render_table",
 ]
 
@@ -112,6 +126,18 @@ def extract_candidates(
         for c in kept
     ]
     return out[:limit] if limit is not None else out
+
+
+def lint_candidate(cand: CandidateQuestion, *, existing_titles=()) -> list[LintFinding]:
+    """:func:`lint_question` on a candidate's draft."""
+    d = cand.draft
+    return lint_question(
+        d.title,
+        resolution_criteria=d.resolution_criteria,
+        close_time=d.close_time,
+        options=d.options,
+        existing_titles=existing_titles,
+    )
 
 
 def render_table(cands: list[CandidateQuestion]) -> str:

@@ -13,6 +13,10 @@ ALLOWED = "allowed"
 
 
 def _matrix(q, resolved_q):
+    from strategy.services import strategic_question_create
+
+    sq = strategic_question_create(slug="matrix-strategic", title="Strategic", pole_less="Less", pole_more="More")
+    links = {"drivers": [{"title": "Driver", "indicators": [{"question": q.pk, "direction": 1, "weight": 1}]}]}
     # (method, path, body, anonymous, forecaster, staff)
     return [
         ("get", "/api/v1/questions/", None, ALLOWED, ALLOWED, ALLOWED),
@@ -38,7 +42,19 @@ def _matrix(q, resolved_q):
         ("get", f"/api/v1/questions/{resolved_q.pk}/scores/", None, ALLOWED, ALLOWED, ALLOWED),
         ("post", f"/api/v1/questions/{q.pk}/resolve/", {"resolution": "yes"}, 401, 403, ALLOWED),
         ("post", f"/api/v1/questions/{resolved_q.pk}/unresolve/", {}, 401, 403, ALLOWED),
+        ("post", "/api/v1/questions/lint/", {"title": "Will Russia sign it by 2030?"}, 401, 403, ALLOWED),
         ("get", "/api/schema/", None, ALLOWED, ALLOWED, ALLOWED),
+        ("get", "/api/v1/strategic-questions/", None, ALLOWED, ALLOWED, ALLOWED),
+        ("get", f"/api/v1/strategic-questions/{sq.slug}/", None, ALLOWED, ALLOWED, ALLOWED),
+        (
+            "post",
+            "/api/v1/strategic-questions/",
+            {"slug": "matrix-new", "title": "New", "pole_less": "Less", "pole_more": "More"},
+            401,
+            403,
+            ALLOWED,
+        ),
+        ("put", f"/api/v1/strategic-questions/{sq.slug}/links/", links, 401, 403, ALLOWED),
     ]
 
 

@@ -45,6 +45,11 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/api/v1/articles/{id}/candidates/"): (401, 403, 403, OK),
     ("POST", "/api/v1/candidates/{id}/approve/"): (401, 403, 403, OK),
     ("POST", "/api/v1/candidates/{id}/reject/"): (401, 403, 403, OK),
+    ("POST", "/api/v1/questions/lint/"): (401, 403, 403, OK),
+    ("GET", "/api/v1/strategic-questions/"): (OK, OK, OK, OK),
+    ("POST", "/api/v1/strategic-questions/"): (401, 403, 403, OK),
+    ("GET", "/api/v1/strategic-questions/{slug}/"): (OK, OK, OK, OK),
+    ("PUT", "/api/v1/strategic-questions/{slug}/links/"): (401, 403, 403, OK),
 }
 
 BODIES = {
@@ -60,6 +65,14 @@ BODIES = {
     ("POST", "/api/v1/questions/{id}/unresolve/"): {},
     ("POST", "/api/v1/articles/"): {"title": "A", "text": "Will it rain by 2030?"},
     ("POST", "/api/v1/candidates/{id}/approve/"): {},
+    ("POST", "/api/v1/questions/lint/"): {"title": "Will Russia sign it by 2030?"},
+    ("POST", "/api/v1/strategic-questions/"): {
+        "slug": "sec-strategic",
+        "title": "S",
+        "pole_less": "L",
+        "pole_more": "M",
+    },
+    ("PUT", "/api/v1/strategic-questions/{slug}/links/"): {"drivers": []},
 }
 
 
@@ -102,6 +115,15 @@ def world(make_user, make_question, django_capture_on_commit_callbacks):
     text = "# Outlook\n\nWhat to look for: whether Russia recognises the Taliban government by the end of 2025.\n"
     article, _ = article_ingest(data=text.encode(), filename="sec.md", title="Security article", by=users["staff"])
     candidate = article.candidates.first()
+    from strategy.services import strategic_question_create
+
+    # {slug} in the matrix is the series' slug: a strategic question shares it, with the resolved
+    # question as an indicator (its outcome shows on the public page, its forecasters never do).
+    strategic_question_create(
+        slug=series.slug, title="Security strategic", pole_less="Less", pole_more="More",
+        drivers=[{"title": "Driver", "indicators": [{"question": resolved.pk, "direction": 1, "weight": 1.0,
+                                                      "rationale": "Why"}]}],
+    )  # fmt: skip
     return {"users": users, "q": q, "resolved": resolved, "series": series, "article": article, "candidate": candidate}
 
 
@@ -125,7 +147,10 @@ def test_permission_matrix_for_every_operation(role, world, client_for):
     for (method, template), expected in MATRIX.items():
         url = _url(template, world)
         body = BODIES.get((method, template))
-        resp = c.post(url, body or {}, format="json") if method == "POST" else c.get(url)
+        if method == "GET":
+            resp = c.get(url)
+        else:
+            resp = getattr(c, method.lower())(url, body or {}, format="json")
         want = expected[column]
         where = (role, method, url, resp.status_code, resp.content[:200])
         assert resp.status_code < 500, where

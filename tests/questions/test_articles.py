@@ -42,7 +42,7 @@ def test_extract_questions_json_follows_the_contract(manage):
     assert cands, "the brief has a watch list"
     text = BRIEF.read_text(encoding="utf-8")
     for c in cands:
-        assert set(c) == {"start", "end", "passage", "section", "kind", "score", "draft"}
+        assert set(c) == {"start", "end", "passage", "section", "kind", "score", "draft", "lint"}
         assert set(c["draft"]) == {"title", "type", "options", "resolution_criteria", "close_time"}
         assert text[c["start"] : c["end"]] == c["passage"]
     assert [c["score"] for c in cands] == sorted((c["score"] for c in cands), reverse=True)

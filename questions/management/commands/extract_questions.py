@@ -1,5 +1,10 @@
 """`manage.py extract_questions FILE [--json]`: the candidate forecastable questions of an article,
-best first. Reads nothing from and writes nothing to the database."""
+best first, each with the linter's findings, and the article's strategic question when it states
+one. Reads nothing from and writes nothing to the database.
+
+With --json the output is the contract's list of candidates (each with an added `lint` list), or,
+when the article has a thesis question, `{"candidates": [...the same list...], "strategic": {...}}`
+(README.md, "Extensions to the contracts")."""
 
 from __future__ import annotations
 
@@ -12,7 +17,10 @@ from questions.extraction import (
     DEFAULT_HORIZON_DAYS,
     ExtractionInputError,
     extract_candidates,
+    lint_candidate,
     load_document,
+    propose_strategic,
+    render_strategic,
     render_table,
 )
 
@@ -42,7 +50,13 @@ class Command(BaseCommand):
         except ExtractionInputError as e:
             fail(f"{options['file']}: {e}")
         cands = extract_candidates(doc, horizon_days=options["horizon_days"], limit=options["limit"])
+        strategic = propose_strategic(doc, cands)
         if options["json"]:
-            self.stdout.write(json.dumps([c.to_dict() for c in cands], ensure_ascii=False, indent=2))
+            rows = [{**c.to_dict(), "lint": [f.to_dict() for f in lint_candidate(c)]} for c in cands]
+            body = rows if strategic is None else {"candidates": rows, "strategic": strategic.to_dict()}
+            self.stdout.write(json.dumps(body, ensure_ascii=False, indent=2))
         else:
             self.stdout.write(render_table(cands))
+            if strategic is not None:
+                self.stdout.write("")
+                self.stdout.write(render_strategic(strategic, cands))

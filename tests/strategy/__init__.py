@@ -1,0 +1,1 @@
+"""The strategy app: the composite of a strategic question, its recompute job, the API and the admin."""
