@@ -14,7 +14,13 @@ from config.exceptions import Conflict, DomainError, ValidationFailed
 from forecast_math import parse_instant
 
 from . import services
-from .extraction import DEFAULT_HORIZON_DAYS, ExtractionInputError, extract_candidates, load_document
+from .extraction import (
+    DEFAULT_HORIZON_DAYS,
+    ExtractionInputError,
+    extract_candidates,
+    load_document,
+    propose_strategic,
+)
 from .models import Article, Candidate, Question, Series
 
 
@@ -44,6 +50,7 @@ def article_ingest(
     published = published or doc.published
     # Close dates are drafted from the article's own date when it is known.
     candidates = extract_candidates(doc, horizon_days=horizon_days, as_of=published)
+    proposal = propose_strategic(doc, candidates)
     with transaction.atomic():
         article = Article.objects.create(
             title=(title or doc.title or (filename or "Untitled article"))[:300],
@@ -54,6 +61,7 @@ def article_ingest(
             sha256=digest,
             format=doc.format,
             created_by=by if getattr(by, "pk", None) else None,
+            strategic_proposal=proposal.to_dict() if proposal is not None else None,
         )
         Candidate.objects.bulk_create(
             [

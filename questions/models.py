@@ -44,6 +44,12 @@ class Article(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    strategic_proposal = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The extractor's proposal of the article's strategic question (its indicators name "
+        "candidates by index: rank - 1), or null when the article states no thesis question.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

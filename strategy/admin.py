@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from config.exceptions import DomainError
 
 from . import history, selectors, services
-from .models import Driver, IndicatorLink, StrategicPoint, StrategicQuestion
+from .models import ArticleProposal, Driver, IndicatorLink, StrategicPoint, StrategicQuestion
 
 #: Where changeform_view keeps a service's refusal (and how to name its fields) while it shows
 #: the form again.
@@ -245,3 +245,73 @@ class StrategicQuestionAdmin(admin.ModelAdmin):
         for sq in queryset:
             history.strategic_recompute(strategic_question_id=sq.pk)
         self.message_user(request, f"{queryset.count()} composite(s) recomputed.", messages.SUCCESS)
+
+
+@admin.register(ArticleProposal)
+class ArticleProposalAdmin(admin.ModelAdmin):
+    """The articles whose extractor proposed a strategic question. Staff approve the proposed
+    indicators' candidates (Questions > Candidates), then run the action: it creates the strategic
+    question (unpublished) with links to the approved ones, or adds the newly approved ones."""
+
+    list_display = ("title", "proposed_question", "indicators", "made")
+    fields = ("title", "proposal")
+    readonly_fields = ("title", "proposal")
+    actions = ["make_strategic_question"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(strategic_proposal__isnull=False)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="proposed strategic question")
+    def proposed_question(self, obj: ArticleProposal) -> str:
+        return (obj.strategic_proposal or {}).get("title", "")
+
+    @admin.display(description="proposed indicators")
+    def indicators(self, obj: ArticleProposal) -> int:
+        return sum(len(d.get("indicators", [])) for d in (obj.strategic_proposal or {}).get("drivers", []))
+
+    @admin.display(description="strategic question")
+    def made(self, obj: ArticleProposal) -> str:
+        sq = obj.strategic_questions.order_by("id").first()
+        return sq.title if sq else "—"
+
+    @admin.display(description="proposal")
+    def proposal(self, obj: ArticleProposal) -> str:
+        from django.utils.html import format_html, format_html_join
+
+        p = obj.strategic_proposal or {}
+        ranks = {c.rank - 1: c for c in obj.candidates.all()}
+        rows = format_html_join(
+            "",
+            "<li><strong>{}</strong>: {} ({}, weight {}): {} <em>[{}]</em></li>",
+            (
+                (d["title"], ranks[i["candidate"]].draft.get("title", "") if i["candidate"] in ranks else "?",
+                 "+1" if i["direction"] > 0 else "-1", i["weight"], i.get("rationale", ""),
+                 ranks[i["candidate"]].status if i["candidate"] in ranks else "?")
+                for d in p.get("drivers", []) for i in d.get("indicators", [])
+            ),
+        )  # fmt: skip
+        return format_html(
+            "<p>{} <br>Poles: {} / {}</p><p>From: “{}”</p><ul>{}</ul>",
+            p.get("title", ""), p.get("pole_less", ""), p.get("pole_more", ""), p.get("passage", ""), rows,
+        )  # fmt: skip
+
+    @admin.action(description="Create or update the strategic question from the proposal")
+    def make_strategic_question(self, request, queryset) -> None:
+        for article in queryset:
+            try:
+                sq, added = services.strategic_question_from_article(article=article)
+            except DomainError as e:
+                self.message_user(request, f"{article.title}: {e.message}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"{article.title}: “{sq.title}” has {added} new indicator link(s); approve more candidates "
+                "and run this again to add theirs. Publish it on its own page.",
+                messages.SUCCESS,
+            )

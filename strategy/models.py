@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from questions.models import Question
+from questions.models import Article, Question
 
 
 class StrategicQuestion(models.Model):
@@ -18,6 +18,14 @@ class StrategicQuestion(models.Model):
     description = models.TextField(blank=True)
     pole_less = models.CharField(max_length=100, help_text='The -1 end of the axis, e.g. "Less coordination".')
     pole_more = models.CharField(max_length=100, help_text='The +1 end of the axis, e.g. "More coordination".')
+    article = models.ForeignKey(
+        "questions.Article",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="strategic_questions",
+        help_text="The article whose proposal it was made from, if any.",
+    )
     published_at = models.DateTimeField(null=True, blank=True, help_text="Unpublished ones are seen by staff only.")
     created_at = models.DateTimeField(auto_now_add=True)
     computed_at = models.DateTimeField(
@@ -97,3 +105,13 @@ class StrategicPoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.strategic_question_id} at {self.time:%Y-%m-%d %H:%M}: {self.composite}"
+
+
+class ArticleProposal(Article):
+    """An article seen from strategy: the admin lists the articles whose extractor proposed a
+    strategic question, and turns a proposal into one (strategic_question_from_article)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "article's strategic proposal"
+        verbose_name_plural = "articles' strategic proposals"

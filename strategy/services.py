@@ -297,3 +297,82 @@ def strategic_recompute_for_question(*, question_id: int) -> list[int]:
     for sq_id in ids:
         _recompute_on_commit(sq_id)
     return ids
+
+
+# --- From an article's proposal ------------------------------------------------------------------
+
+
+def _unique_slug(base: str) -> str:
+    from django.utils.text import slugify
+
+    root = (slugify(base)[:90] or "strategic").strip("-")
+    slug, n = root, 1
+    while StrategicQuestion.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{root}-{n}"
+    return slug
+
+
+def strategic_question_from_article(*, article: Any) -> tuple[StrategicQuestion, int]:
+    """Create, or bring up to date, the strategic question an article's extractor proposed
+    (Article.strategic_proposal), linking the proposed indicators whose candidates staff have
+    approved into questions; returns (strategic question, links added).
+
+    Created unpublished, for staff to review (publish it in the admin). Run again after more
+    candidates are approved, it adds their links and keeps every existing driver and link as staff
+    edited them. Refused (400, field `article`) when the article has no proposal."""
+    from questions.models import Candidate  # the candidates are the proposal's indices
+
+    proposal = article.strategic_proposal
+    if not proposal:
+        raise DomainError("the extractor proposed no strategic question for this article", field="article")
+    approved = {
+        c.rank - 1: c.question
+        for c in Candidate.objects.filter(article=article, question__isnull=False).select_related("question")
+    }
+    with transaction.atomic():
+        sq = StrategicQuestion.objects.select_for_update().filter(article=article).order_by("id").first()
+        if sq is None:
+            sq = strategic_question_create(
+                slug=_unique_slug(proposal["title"]),
+                title=proposal["title"][:300],
+                description=proposal.get("description", ""),
+                pole_less=proposal["pole_less"][:100],
+                pole_more=proposal["pole_more"][:100],
+                published=False,
+            )
+            StrategicQuestion.objects.filter(pk=sq.pk).update(article=article)
+            sq.article = article
+        drivers = [
+            {
+                "title": d.title,
+                "indicators": [
+                    {"question": link.question_id, "direction": link.direction, "weight": link.weight,
+                     "rationale": link.rationale}
+                    for link in d.links.order_by("id")
+                ],
+            }
+            for d in sq.drivers.order_by("order", "id")
+        ]  # fmt: skip
+        linked = {link["question"] for d in drivers for link in d["indicators"]}
+        added = 0
+        for proposed in proposal.get("drivers", []):
+            new = [
+                {"question": approved[i["candidate"]].pk, "direction": i["direction"],
+                 "weight": max(0.05, float(i["weight"])), "rationale": i.get("rationale", "")}
+                for i in proposed.get("indicators", [])
+                if i["candidate"] in approved and approved[i["candidate"]].pk not in linked
+                and indicator_kind(approved[i["candidate"]].type, approved[i["candidate"]].ordered) is not None
+            ]  # fmt: skip
+            if not new:
+                continue
+            linked |= {link["question"] for link in new}
+            added += len(new)
+            same = next((d for d in drivers if d["title"] == proposed["title"]), None)
+            if same is None:
+                drivers.append({"title": proposed["title"], "indicators": new})
+            else:
+                same["indicators"].extend(new)
+        if added:
+            strategic_links_replace(strategic_question=sq, drivers=drivers)
+    return sq, added
