@@ -48,7 +48,7 @@ def parse_when(value: Any, field: str) -> datetime | None:
         raise DomainError("must be an ISO 8601 date or date-time", field=field)
     try:
         return parse_instant(value, allow_date=True)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an offset past year 1 or 9999
         raise DomainError(
             "must be an ISO 8601 date (2024-01-01) or date-time (2024-01-01T00:00:00Z)", field=field
         ) from None

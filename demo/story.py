@@ -7,9 +7,11 @@ question_resolve, the Celery tasks, run eagerly without a broker)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from accounts.models import User
@@ -23,6 +25,15 @@ from questions import services as question_services
 from questions.models import Article, Question, Series
 from questions.seed import find_article, load_seed
 from scoring.selectors import leaderboard_read
+from strategy import selectors as strategy_selectors
+from strategy import services as strategy_services
+from strategy.history import strategic_recompute
+from strategy.models import StrategicQuestion
+
+#: The seed article's strategic question as data (drivers, indicator links by question slug).
+STRATEGIC_FILE = Path(__file__).resolve().parent / "strategic.json"
+#: The report's "what moved it" counts from here.
+REPORT_SINCE = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def _t(value: str | None) -> datetime | None:
@@ -38,6 +49,7 @@ class DemoResult:
     forecasts: int = 0
     resolved: int = 0
     kinds: dict[str, str] = field(default_factory=dict)
+    strategic: list[StrategicQuestion] = field(default_factory=list)
 
 
 def demo_load(*, seed: int = 2021, crowd_size: int = 36, log: Callable[[str], None] = print) -> DemoResult:
@@ -54,6 +66,7 @@ def demo_load(*, seed: int = 2021, crowd_size: int = 36, log: Callable[[str], No
             article=Article.objects.filter(sha256=data["article"]["sha256"]).first(),
             created=False,
             kinds=kinds,
+            strategic=strategic_load(log=log),  # a database loaded before strategic questions gets them now
         )
 
     article = _ingest_article(data, log)
@@ -124,6 +137,9 @@ def demo_load(*, seed: int = 2021, crowd_size: int = 36, log: Callable[[str], No
         )
         resolved += 1
     log(f"Resolved {resolved} questions through the resolution service; the scoring jobs ran.")
+    # Linked only now: the composite's history is rebuilt wholesale from the crowd histories and
+    # resolutions, so linking after the replay loses nothing and spares a recompute per forecast.
+    strategic = strategic_load(log=log)
     return DemoResult(
         series=series,
         article=article,
@@ -132,7 +148,62 @@ def demo_load(*, seed: int = 2021, crowd_size: int = 36, log: Callable[[str], No
         forecasts=n,
         resolved=resolved,
         kinds=kinds,
+        strategic=strategic,
     )
+
+
+def strategic_load(*, path: Path | str | None = None, log: Callable[[str], None] = print) -> list[StrategicQuestion]:
+    """Create the strategic questions of `strategic.json` that are not there yet, through
+    strategy.services, linking the seed questions it names by slug; then compute each new one's
+    composite history once. Returns them all (existing ones as they are)."""
+    with open(path or STRATEGIC_FILE, encoding="utf-8") as fh:
+        specs = json.load(fh)["strategic_questions"]
+    out: list[StrategicQuestion] = []
+    for spec in specs:
+        existing = StrategicQuestion.objects.filter(slug=spec["slug"]).first()
+        if existing is not None:
+            out.append(existing)
+            continue
+        slugs = [link["question"] for driver in spec["drivers"] for link in driver["indicators"]]
+        ids = dict(Question.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+        missing = [slug for slug in slugs if slug not in ids]
+        if missing:
+            log(f"Strategic question {spec['slug']!r} not created: no seed question {', '.join(missing)}.")
+            continue
+        drivers = [
+            {
+                "title": driver["title"],
+                "indicators": [
+                    {
+                        "question": ids[link["question"]],
+                        "direction": link["direction"],
+                        "weight": link.get("weight", 1.0),
+                        "rationale": link.get("rationale", ""),
+                    }
+                    for link in driver["indicators"]
+                ],
+            }
+            for driver in spec["drivers"]
+        ]
+        sq = strategy_services.strategic_question_create(
+            slug=spec["slug"],
+            title=spec["title"],
+            description=spec.get("description", ""),
+            pole_less=spec["pole_less"],
+            pole_more=spec["pole_more"],
+            drivers=drivers,
+        )
+        sq.refresh_from_db()
+        if sq.computed_at is None:  # the job went to a broker (REDIS_URL set): compute it here
+            strategic_recompute(strategic_question_id=sq.pk)
+            sq.refresh_from_db()
+        n_points = sq.points.count()
+        log(
+            f"Linked {len(slugs)} questions under {len(drivers)} drivers to the strategic question "
+            f"{sq.title!r}; its composite history has {n_points} points."
+        )
+        out.append(sq)
+    return out
 
 
 def _ingest_article(data: dict, log: Callable[[str], None]) -> Article | None:
@@ -224,7 +295,84 @@ def demo_report(result: DemoResult, *, top: int = 12) -> str:
         verdict = _verdict(q, crowd)
         lines.append(f"    - {q.title}")
         lines.append(f"        crowd: {said:<34} outcome: {outcome:<8} {verdict}")
+    for sq in result.strategic:
+        lines += strategic_report(sq)
     return "\n".join(lines)
+
+
+def strategic_report(sq: StrategicQuestion, *, since: datetime = REPORT_SINCE, top: int = 6) -> list[str]:
+    """A strategic question in text: its composite now on the axis between its poles, the
+    composite at the start of each year, and the indicators that moved it most since `since`."""
+    body = strategy_selectors.strategic_question_detail(strategic_question=sq, since=since)
+    indicators = [i for d in body["drivers"] for i in d["indicators"]]
+    lines = ["", f"Strategic question: {body['title']}"]
+    lines.append(
+        f"  {len(indicators)} indicator questions under {len(body['drivers'])} drivers; the composite runs from "
+        f"-1 ({body['pole_less']}) to +1 ({body['pole_more']})."
+    )
+    c = body["composite"]
+    lines.append("")
+    lines.append(f"  {body['pole_less']}  {axis_bar(c)}  {body['pole_more']}")
+    lines.append(f"  Composite now: {_signed(c)}{_leaning(c, body)}.")
+    history = [(p["time"], p["composite"]) for p in body["history"] if p["composite"] is not None]
+    if history:
+        marks = [history[0][0]] + [
+            datetime(y, 1, 1, tzinfo=UTC) for y in range(history[0][0].year + 1, history[-1][0].year + 1)
+        ]
+        at = [f"{t:%Y-%m-%d} {_signed(_composite_at(history, t))}" for t in marks]
+        lines.append(f"  Over time: {';  '.join(at)};  now {_signed(c)}.")
+    lines.append("")
+    moved = [m for m in body["moved"] or [] if abs(m["change"]) >= 0.0005]
+    lines.append(
+        f"  What moved it most since {since:%Y-%m-%d} (composite {_signed(body['composite_since'])} -> {_signed(c)}); "
+        "each indicator's change of signed contribution:"
+    )
+    by_id = {i["question"]: i for i in indicators}
+    for m in moved[:top]:
+        ind = by_id[m["question"]]
+        if ind["resolution"]:
+            state = f"resolved {ind['resolution'].upper()}"
+        elif ind["crowd_probability"] is not None:
+            state = f"crowd {ind['crowd_probability'] * 100:.0f}% yes"
+        else:
+            state = "no crowd shown"
+        lines.append(f"    {_signed(m['change'], 3):>6}  {m['title']}  (direction {ind['direction']:+d}, {state})")
+    if len(moved) > top:
+        rest = sum(m["change"] for m in moved[top:])
+        lines.append(f"    {_signed(rest, 3):>6}  the {len(moved) - top} other indicators together")
+    if not moved:
+        lines.append("    nothing: no indicator's contribution changed")
+    return lines
+
+
+def axis_bar(composite: float | None, width: int = 41) -> str:
+    """The composite on a text axis from -1 to +1: `|` marks 0 and `*` the composite."""
+    cells = ["-"] * width
+    cells[width // 2] = "|"
+    if composite is not None:
+        cells[round((max(-1.0, min(1.0, composite)) + 1) / 2 * (width - 1))] = "*"
+    return "[" + "".join(cells) + "]"
+
+
+def _composite_at(history: list[tuple[datetime, float | None]], t: datetime) -> float | None:
+    value = None
+    for time, composite in history:
+        if time > t:
+            break
+        value = composite
+    return value
+
+
+def _signed(x: float | None, digits: int = 2) -> str:
+    return "n/a" if x is None else f"{x:+.{digits}f}"
+
+
+def _leaning(c: float | None, body: dict) -> str:
+    if c is None:
+        return " (no indicator has a value yet)"
+    if abs(c) < 0.05:
+        return ", about halfway between the poles"
+    return f", towards {body['pole_more'] if c > 0 else body['pole_less']!r}"
 
 
 def _username(user_id: int) -> str:

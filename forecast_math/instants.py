@@ -36,4 +36,7 @@ def parse_instant(value: object, *, require_timezone: bool = False, allow_date: 
         if require_timezone:
             raise ValueError("a timezone is required")
         return dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # an offset that moves year 1 or 9999 out of range
+        raise ValueError("out of the range of dates") from None

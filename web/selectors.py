@@ -5,7 +5,7 @@ reveal time unless the reader is staff, drafts are hidden from non-staff."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -17,6 +17,8 @@ from forecasts.selectors import crowd_history, crowd_visible, with_crowd
 from questions.models import Article, Question, Series
 from questions.selectors import question_list, question_status
 from scoring.models import Score
+from strategy import selectors as strategy_selectors
+from strategy.models import IndicatorLink, StrategicPoint, StrategicQuestion
 
 STATUS_LABELS = {
     "open": "Open",
@@ -267,3 +269,122 @@ def user_scores(*, user: Any) -> list[Score]:
 
 def user_recent_forecasts(*, user: Any, limit: int = 20) -> list[Forecast]:
     return list(Forecast.objects.filter(user=user).select_related("question").order_by("-created_at", "-id")[:limit])
+
+
+# --- Strategic questions -----------------------------------------------------------------------
+
+#: "What moved it" looks back this far from the composite's last point unless the reader chooses.
+DEFAULT_SINCE = timedelta(days=90)
+
+
+def axis_pct(composite: float | None) -> str | None:
+    """Where a composite in [-1, 1] sits on the axis, as a CSS percentage from the left."""
+    if composite is None:
+        return None
+    return f"{(max(-1.0, min(1.0, composite)) + 1) / 2 * 100:.1f}%"
+
+
+def strategic_history_bounds(
+    *, strategic_question: StrategicQuestion, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """The first and last instants of the stored composite history up to now; None without one."""
+    times = StrategicPoint.objects.filter(strategic_question=strategic_question, time__lte=now).order_by("time")
+    first = times.values_list("time", flat=True).first()
+    last = times.reverse().values_list("time", flat=True).first()
+    return None if first is None else (first, last)
+
+
+def strategic_default_since(*, strategic_question: StrategicQuestion, now: datetime) -> datetime | None:
+    """The default start of "what moved it": DEFAULT_SINCE before the last point (midnight UTC of
+    that day), not before the first point's day; None without a history."""
+    bounds = strategic_history_bounds(strategic_question=strategic_question, now=now)
+    if bounds is None:
+        return None
+    first, last = bounds
+    day = max(last - DEFAULT_SINCE, first).date()
+    return datetime(day.year, day.month, day.day, tzinfo=first.tzinfo)
+
+
+def strategic_chart_data(*, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The composite's history as the chart script reads it (json_script): one point per change,
+    the composite or null while no indicator has a value, held until the next point or now."""
+    return {
+        "points": [{"t": _ms(p["time"]), "c": p["composite"]} for p in body["history"]],
+        "end": _ms(now),
+        "since": _ms(body["since"]) if body.get("since") else None,
+        "pole_less": body["pole_less"],
+        "pole_more": body["pole_more"],
+    }
+
+
+def strategic_moved_rows(*, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The "what moved it" rows, each with a diverging bar: `left` and `width` as CSS percentages
+    of a track whose middle is no change, scaled to the largest change. Indicators that did not
+    move (to display precision) are left out."""
+    moved = [m for m in body.get("moved") or [] if abs(m["change"]) >= 0.0005]
+    indicators = {i["question"]: i for d in body["drivers"] for i in d["indicators"]}
+    scale = max((abs(m["change"]) for m in moved), default=0.0) or 1.0
+    rows = []
+    for m in moved:
+        width = abs(m["change"]) / scale * 50
+        ind = indicators.get(m["question"], {})
+        rows.append(
+            {
+                **m,
+                "direction": ind.get("direction"),
+                "resolution": ind.get("resolution"),
+                "crowd_probability": ind.get("crowd_probability"),
+                "left": f"{50 - width if m['change'] < 0 else 50:.1f}%",
+                "width": f"{width:.1f}%",
+            }
+        )
+    return rows
+
+
+def strategic_drivers(*, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The body's drivers, each with `contribution`: its indicators' contributions now added up
+    (None while none of them counts)."""
+    out = []
+    for driver in body["drivers"]:
+        parts = [i["contribution"] for i in driver["indicators"] if i["contribution"] is not None]
+        out.append({**driver, "contribution": sum(parts) if parts else None})
+    return out
+
+
+def strategic_history_table(*, body: dict[str, Any], limit: int = 500) -> list[dict[str, Any]]:
+    """The composite's history for the table beside the chart, newest first (at most `limit`)."""
+    return list(reversed(body["history"]))[:limit]
+
+
+def article_strategic_questions(*, article: Article, user: Any) -> QuerySet[StrategicQuestion]:
+    """The strategic questions (that the reader may see) with an indicator drawn from this article,
+    annotated with their composite now."""
+    linked = IndicatorLink.objects.filter(question__article=article).values("strategic_question_id")
+    return strategy_selectors.strategic_question_list(user=user).filter(pk__in=linked)
+
+
+def question_strategic_links(*, question: Question, user: Any) -> list[dict[str, Any]]:
+    """The strategic questions (that the reader may see) a question is an indicator of, each with
+    its driver and which pole a YES pushes towards."""
+    visible = list(strategy_selectors.strategic_questions_of(question=question, user=user))
+    links = {
+        link.strategic_question_id: link
+        for link in IndicatorLink.objects.filter(question=question, strategic_question__in=visible).select_related(
+            "driver"
+        )
+    }
+    out = []
+    for sq in visible:
+        link = links.get(sq.pk)
+        if link is None:
+            continue
+        out.append(
+            {
+                "strategic_question": sq,
+                "driver": link.driver.title,
+                "direction": link.direction,
+                "pole": sq.pole_more if link.direction > 0 else sq.pole_less,
+                "binary": question.type == Question.Type.BINARY,
+            }
+        )
+    return out

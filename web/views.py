@@ -6,6 +6,7 @@ with a message."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -22,12 +23,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from config.exceptions import DomainError
-from config.params import parse_int
+from config.params import parse_int, parse_when
 from forecasts import services as forecast_services
 from forecasts.selectors import crowd_visible, with_crowd
 from questions.models import Article, Question, Series
 from questions.selectors import question_list, question_status, question_visible
 from scoring.selectors import calibration_for_user, leaderboard_read
+from strategy import selectors as strategy_selectors
 
 from . import selectors
 from .forms import ForecastForm, LoginForm, SignupForm
@@ -163,6 +165,7 @@ def _question_context(request: HttpRequest, question: Question, form: ForecastFo
         "crowd_score": selectors.crowd_score_for(question=question)
         if question.state == Question.State.RESOLVED
         else None,
+        "strategic_links": selectors.question_strategic_links(question=question, user=request.user),
     }
     return context
 
@@ -218,8 +221,64 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "segments": selectors.article_segments(article, questions),
         "groups": selectors.group_by_indicator(cards),
         "n_questions": len(cards),
+        "strategic_questions": selectors.article_strategic_questions(article=article, user=request.user),
     }
     return render(request, "web/article_detail.html", context)
+
+
+# --- Strategic questions -----------------------------------------------------------------------
+
+
+def strategic_list(request: HttpRequest) -> HttpResponse:
+    items = list(strategy_selectors.strategic_question_list(user=request.user))
+    for sq in items:
+        sq.axis_left = selectors.axis_pct(sq.composite_now)
+    return render(request, "web/strategic_list.html", {"items": items})
+
+
+def _since_param(raw: str) -> tuple[datetime | None, str | None]:
+    """The `since` the reader typed, or a message saying why it cannot be used."""
+    if not raw:
+        return None, None
+    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    try:
+        return parse_when(raw[:64], "since"), None
+    except (DomainError, OverflowError):  # OverflowError: an offset pushing year 1 or 9999 out of range
+        pass
+    return None, f"“{shown}” is not a date this page can use. Give a date such as 2024-01-01."
+
+
+def strategic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    sq = strategy_selectors.strategic_question_for(slug=slug, user=request.user)
+    if sq is None:
+        raise Http404("No such strategic question.")
+    now = timezone.now()
+    default = selectors.strategic_default_since(strategic_question=sq, now=now)
+    since, since_error = _since_param((request.GET.get("since") or "").strip())
+    if since is not None and since > now:
+        since, since_error = None, f"{since:%Y-%m-%d} is in the future: choose a date up to today."
+    since = since or default
+    body = strategy_selectors.strategic_question_detail(strategic_question=sq, user=request.user, since=since, now=now)
+    bounds = selectors.strategic_history_bounds(strategic_question=sq, now=now)
+    context = {
+        "sq": sq,
+        "body": body,
+        "axis_left": selectors.axis_pct(body["composite"]),
+        "since": since,
+        "since_value": since.date().isoformat() if since else "",
+        "since_error": since_error,
+        "since_min": bounds[0].date().isoformat() if bounds else "",
+        "today": now.date().isoformat(),
+        "composite_change": None
+        if body["composite"] is None or body["composite_since"] is None
+        else body["composite"] - body["composite_since"],
+        "moved": selectors.strategic_moved_rows(body=body),
+        "chart": selectors.strategic_chart_data(body=body, now=now) if body["history"] else None,
+        "history_rows": selectors.strategic_history_table(body=body),
+        "drivers": selectors.strategic_drivers(body=body),
+        "n_indicators": sum(len(d["indicators"]) for d in body["drivers"]),
+    }
+    return render(request, "web/strategic_detail.html", context)
 
 
 # --- Leaderboards and profiles ----------------------------------------------------------------

@@ -237,6 +237,123 @@
     });
   }
 
+  // Ticks for histories that run for years: the first of January (or of January and July when
+  // under two and a half years) in UTC; shorter spans fall back to day ticks.
+  var monthYear = new Intl.DateTimeFormat("en-GB", { month: "short", year: "numeric", timeZone: "UTC" });
+  function calendarTicks(min, max) {
+    var span = (max - min) / DAY;
+    if (span < 540) return { ticks: dayTicks(min, max), format: day.format };
+    var months = span > 365 * 2.5 ? [0] : [0, 6];
+    var ticks = [];
+    for (var y = new Date(min).getUTCFullYear(); y <= new Date(max).getUTCFullYear(); y++) {
+      months.forEach(function (m) {
+        var t = Date.UTC(y, m, 1);
+        if (t >= min && t <= max) ticks.push({ value: t });
+      });
+    }
+    var format = months.length === 1
+      ? function (d) { return String(d.getUTCFullYear()); }
+      : function (d) { return monthYear.format(d); };
+    return { ticks: ticks, format: format };
+  }
+
+  // A strategic question's composite in [-1, 1] over time, as steps (a null while no indicator
+  // has a value leaves a gap), filled blue above 0 and orange below, with a dashed line at the
+  // start of "what moved it".
+  function strategicChart() {
+    var data = readJSON("strategic-data");
+    var canvas = document.getElementById("strategic-chart");
+    if (!data || !canvas || !data.points.length) return;
+    var MORE = "#1a5fb4";
+    var LESS = "#b54708";
+    var line = [];
+    data.points.forEach(function (p, i) {
+      var until = i + 1 < data.points.length ? data.points[i + 1].t : data.end;
+      line.push({ x: p.t, y: p.c });
+      if (p.c !== null && until > p.t) line.push({ x: until, y: p.c });
+    });
+    var xmin = data.points[0].t;
+    var xmax = Math.max(data.end, xmin + DAY);
+    xmax += (xmax - xmin) * 0.02;
+    var datasets = [{
+      label: "Composite",
+      data: line,
+      borderColor: INK,
+      borderWidth: 2,
+      pointRadius: 0,
+      pointHoverRadius: 4,
+      pointHitRadius: 8,
+      spanGaps: false,
+      pointStyle: "line",
+      fill: { target: { value: 0 }, above: "rgba(26, 95, 180, 0.16)", below: "rgba(181, 71, 8, 0.16)" },
+    }];
+    if (data.since !== null && data.since >= xmin) {
+      datasets.push({
+        label: "Since " + day.format(new Date(data.since)),
+        data: [{ x: data.since, y: -1 }, { x: data.since, y: 1 }],
+        borderColor: MUTED,
+        borderDash: [5, 4],
+        borderWidth: 1.5,
+        pointRadius: 0,
+        pointHitRadius: 0,
+        pointStyle: "line",
+        fill: false,
+      });
+    }
+    var signed = function (v) { return (v > 0 ? "+" : v < 0 ? "\u2212" : "") + Math.abs(v).toFixed(2); };
+    new Chart(canvas, {
+      type: "line",
+      data: { datasets: datasets },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        parsing: false,
+        interaction: { mode: "nearest", axis: "x", intersect: false },
+        scales: {
+          x: {
+            type: "linear",
+            min: xmin,
+            max: xmax,
+            grid: { color: GRID },
+            afterBuildTicks: function (axis) { axis.ticks = calendarTicks(axis.min, Math.min(axis.max, data.end)).ticks; },
+            ticks: {
+              autoSkip: false,
+              maxRotation: 0,
+              callback: function (v) { return calendarTicks(this.min, this.max).format(new Date(v)); },
+            },
+          },
+          y: {
+            min: -1,
+            max: 1,
+            grid: {
+              color: function (ctx) { return ctx.tick && ctx.tick.value === 0 ? MUTED : GRID; },
+            },
+            ticks: {
+              stepSize: 0.5,
+              color: function (ctx) { return ctx.tick.value > 0 ? MORE : ctx.tick.value < 0 ? LESS : MUTED; },
+              callback: function (v) { return signed(v); },
+            },
+          },
+        },
+        plugins: {
+          legend: { display: datasets.length > 1, position: "bottom", labels: { color: INK, usePointStyle: true, boxWidth: 16 } },
+          tooltip: {
+            filter: function (item) { return item.datasetIndex === 0 && item.parsed.y !== null; },
+            callbacks: {
+              title: function (items) { return items.length ? minute.format(new Date(items[0].parsed.x)) + " UTC" : ""; },
+              label: function (item) {
+                var v = item.parsed.y;
+                var pole = v > 0 ? data.pole_more : v < 0 ? data.pole_less : "halfway";
+                return " Composite: " + signed(v) + " (" + pole + ")";
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+
   crowdChart();
   calibrationChart();
+  strategicChart();
 })();

@@ -77,6 +77,7 @@ def test_options_with_format_csv_answers_the_metadata_as_json(world, path):
         ("/api/v1/questions/?format=", "format"),
         ("/api/v1/leaderboards/global/?rank_by=", "rank_by"),
         ("/api/v1/leaderboards/global/?min_questions=", "min_questions"),
+        ("/api/v1/leaderboards/global/?resolved_after=0001-01-01T00:00:00%2B01:00", "resolved_after"),  # was a 500
     ],
 )
 def test_bad_paging_and_format_parameters_are_a_400_naming_the_parameter(world, path, field):

@@ -155,6 +155,20 @@ def test_demo_without_serving_prints_the_leaderboard_and_the_indicator_summary(t
     assert "What the crowd said, and what happened" in out
     assert "Indicator 3: Joint Russia-China recognition of the Taliban" in out
     assert out.count("outcome: YES") + out.count("outcome: NO") == 18
+    # The seed article's strategic question, linked after the replay: its composite on the axis
+    # between the poles, its path over the years, and the indicators that moved it since 2024.
+    import re
+
+    assert "Linked 12 questions under 5 drivers to the strategic question" in out
+    report = out.split("Strategic question: Will Sino-Russian coordination in Afghanistan deepen?", 1)[1]
+    axis = re.search(r"Less coordination  \[([-|*]{41})\]  More coordination", report)
+    composite = re.search(r"Composite now: ([+-]\d\.\d\d), towards 'Less coordination'", report)
+    assert axis and composite, report[:800]
+    assert axis.group(1).index("*") == round((float(composite.group(1)) + 1) / 2 * 40)
+    assert re.search(r"Over time: 20\d\d-\d\d-\d\d [+-]\d\.\d\d;.*2024-01-01 [+-]\d\.\d\d;", report)
+    moved = report.split("What moved it most since 2024-01-01", 1)[1].splitlines()[1:7]
+    assert len(moved) == 6 and all(re.match(r"\s+[+-]\d\.\d{3}  Will ", line) for line in moved), moved
+    assert "Will Moscow and Beijing recognise the Taliban government together" in "\n".join(moved)
     again = _run("demo", "--no-serve", env=env, timeout=300)  # a second run loads nothing new
     assert again.returncode == 0 and "already loaded" in again.stdout
     assert again.stdout.split("Series leaderboard")[1] == out.split("Series leaderboard")[1]
