@@ -288,3 +288,29 @@ def gerund_base(token: str) -> str | None:
         if cand and cand in VERBS:
             return cand
     return None
+
+
+#: Month and weekday names: capitalised, but never an actor.
+CALENDAR_WORDS = frozenset(
+    {
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    }
+)

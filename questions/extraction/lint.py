@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .clause import entities, entity_key
-from .lexicon import CONCRETE_VERBS, NOUN_VERB, base_form, content_stems
+from .lexicon import CALENDAR_WORDS, CONCRETE_VERBS, NOUN_VERB, base_form, content_stems
 
 LINT_CODES = ("no_deadline", "no_actor", "no_observable", "no_source", "vague_words", "near_duplicate")
 #: Word-stem Jaccard similarity from which two titles are near-duplicates...
@@ -59,26 +59,7 @@ _DATE = re.compile(
 
 # --- Actors ----------------------------------------------------------------------------------
 
-_NOT_NAMES = {
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
+_NOT_NAMES = CALENDAR_WORDS | {
     "yes",
     "no",
     "other",

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .clause import Context, entities, entity_key, parse_clause, parse_question
-from .lexicon import COMBINING, DEMONYMS, content_stems, third_person
+from .lexicon import CALENDAR_WORDS, COMBINING, DEMONYMS, content_stems, third_person
 from .model import CandidateQuestion, Document
 from .segment import Segmented, segment
 
@@ -151,27 +151,7 @@ _ADJECTIVE_CENTRAL = re.compile(
     r"\b(central|key|big|bigger|biggest|real|core|underlying|fundamental|overarching|main|strategic)\s+question",
     re.I,
 )
-_MONTHS = {
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-}
+_MONTHS = CALENDAR_WORDS
 _QUESTION_WORDS = {"will", "which", "what", "who", "when", "how", "whether", "if", "would", "can", "does", "is"}
 
 # Cues in an indicator's YES event. Each is (pattern, kind); kinds: joint, coop, less.
