@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from . import articles, auth, forecasts, leaderboards, strategy
 from .lint import QuestionLintView
+from .notifications import MyNotificationsView, MyPreferencesView, NotificationReadView
 from .questions import QuestionViewSet
 
 router = SimpleRouter(trailing_slash=True)
@@ -17,6 +18,9 @@ urlpatterns = [
     path("questions/<int:pk>/scores/", forecasts.QuestionScoresView.as_view(), name="question-scores"),
     path("me/forecasts/", forecasts.MyForecastsView.as_view(), name="me-forecasts"),
     path("me/scores/", forecasts.MyScoresView.as_view(), name="me-scores"),
+    path("me/notifications/", MyNotificationsView.as_view(), name="me-notifications"),
+    path("me/notifications/<int:pk>/read/", NotificationReadView.as_view(), name="me-notification-read"),
+    path("me/preferences/", MyPreferencesView.as_view(), name="me-preferences"),
     path("leaderboards/global/", leaderboards.GlobalLeaderboardView.as_view(), name="leaderboard-global"),
     path("leaderboards/series/<slug:slug>/", leaderboards.SeriesLeaderboardView.as_view(), name="leaderboard-series"),
     path(

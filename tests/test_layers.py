@@ -18,6 +18,7 @@ LAYERS = {
     "forecasts": 3,
     "scoring": 4,
     "strategy": 4,
+    "notifications": 4,
     "api": 5,
     "web": 5,
     "demo": 5,

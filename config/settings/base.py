@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "forecasts",
     "scoring",
     "strategy",
+    "notifications",
     "api",
     "demo",
     "web",
@@ -177,6 +178,28 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "forecasts.tasks.crowd_reconcile",
         "schedule": float(os.environ.get("RECONCILE_SECONDS", "60")),
     },
+    # Notifications: resolution notices whose job was lost, webhooks never enqueued.
+    "notifications-reconcile": {
+        "task": "notifications.tasks.notifications_reconcile",
+        "schedule": float(os.environ.get("RECONCILE_SECONDS", "60")),
+    },
+    # The notification scans (each idempotent: a second run stores nothing twice) and the digest.
+    "notifications-stale": {
+        "task": "notifications.tasks.stale_forecasts_scan",
+        "schedule": float(os.environ.get("NOTIFICATIONS_SCAN_SECONDS", "900")),
+    },
+    "notifications-crowd-moved": {
+        "task": "notifications.tasks.crowd_moves_scan",
+        "schedule": float(os.environ.get("NOTIFICATIONS_SCAN_SECONDS", "900")),
+    },
+    "notifications-closing": {
+        "task": "notifications.tasks.closing_soon_scan",
+        "schedule": float(os.environ.get("NOTIFICATIONS_SCAN_SECONDS", "900")),
+    },
+    "notifications-digest": {
+        "task": "notifications.tasks.email_digest",
+        "schedule": float(os.environ.get("NOTIFICATIONS_DIGEST_SECONDS", "3600")),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -236,6 +259,28 @@ SPECTACULAR_SETTINGS = {
         "ScoringModeEnum": "questions.models.ScoringMode",
     },
 }
+
+# --- E-mail and notifications ----------------------------------------------------------------
+# The console backend prints e-mails (the demo); production sets the SMTP backend and its server.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+if os.environ.get("EMAIL_FILE_PATH"):  # for django.core.mail.backends.filebased.EmailBackend
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Signpost <notifications@localhost>")
+# The site's public address, for the links in e-mails and webhook posts.
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000")
+# Webhooks: seconds per attempt, retries after the first attempt, the first retry's delay (doubled
+# each time), and whether private or loopback addresses may be called (off: no request forgery).
+NOTIFICATIONS_WEBHOOK_TIMEOUT = float(os.environ.get("NOTIFICATIONS_WEBHOOK_TIMEOUT", "5"))
+NOTIFICATIONS_WEBHOOK_RETRIES = int(os.environ.get("NOTIFICATIONS_WEBHOOK_RETRIES", "8"))
+NOTIFICATIONS_WEBHOOK_BACKOFF = float(os.environ.get("NOTIFICATIONS_WEBHOOK_BACKOFF", "30"))
+NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE = env_bool("NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE")
 
 # The crowd forecast is published only while at least this many forecasts stand: with one, the
 # "crowd" is that person's forecast; with two, each can work out the other's from the median.
