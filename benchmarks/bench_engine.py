@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_engine.py [--questions 1000 --forecasts 1000000
         --reference-sample 20 --seed 0 --json PATH]
+        [--growth-sizes 1000,10000,100000 | --no-growth] [--growth-only]
 
 Generates a seeded synthetic data set (binary and multiple-choice questions,
 ordered bins, daily and continuous modes, early closes, withdrawals,
@@ -10,15 +11,24 @@ with the engine (all user scores and the four crowd aggregates), times it,
 runs the reference on a sample of questions (the full reference would take
 hours), extrapolates the reference's time per forecast, and checks that the
 two agree within 1e-9 on the sample.
+
+Then the growth table: the engine on one question of each size (N forecasters
+making 5 forecasts each, a binary and a 4-option multiple-choice question,
+all scores and the four crowd aggregates), and how the time grows with N; and
+``score_json`` (forecast_math.score_json_document, what ``manage.py
+score_json`` runs after reading the file) on a generated 50,000-forecast JSON
+document, from its text to the printed result.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import merge_results  # noqa: E402
-from forecast_math import AGGREGATES, ForecastSet, QuestionSpec, score_question  # noqa: E402
+from forecast_math import AGGREGATES, ForecastSet, QuestionSpec, score_json_document, score_question  # noqa: E402
 from tests.forecast_math.reference import max_difference, reference_scores  # noqa: E402
 
 DAY = 86400.0
@@ -85,6 +95,110 @@ def score_all(data, workers: int):
         return [r for part in pool.map(_score_chunk, chunks) for r in part]
 
 
+def make_crowd_question(n_forecasters: int, n_options: int = 2, per: int = 5, seed: int = 0):
+    """One question with ``n_forecasters`` users making ``per`` forecasts each, at uniformly random
+    times over a 90-day window (a few the day before the open), 3% withdrawals."""
+    rng = np.random.default_rng(seed)
+    t0 = 1_700_000_000.0
+    ts = t0 + 90 * DAY
+    n = n_forecasters * per
+    user = np.repeat(np.arange(n_forecasters, dtype=np.int64), per)
+    tm = np.minimum(rng.uniform(t0 - DAY, ts, size=n), ts - 1.0)
+    wd = rng.random(n) < 0.03
+    if n_options == 2:
+        p = rng.uniform(0.001, 0.999, size=n)
+        probs = np.stack([p, 1 - p], axis=1)
+    else:
+        probs = 0.001 + (1 - 0.001 * n_options) * rng.dirichlet(np.ones(n_options), size=n)
+    spec = QuestionSpec(n_options, False, t0, ts, None, 0, "continuous")
+    return spec, ForecastSet(user, tm, probs, wd)
+
+
+def crowd_document(n_forecasters: int, per: int = 5, seed: int = 0) -> dict:
+    """The binary question of make_crowd_question as a score_json document (contracts.md)."""
+    spec, fs = make_crowd_question(n_forecasters, 2, per, seed)
+
+    def iso(t: float) -> str:
+        return datetime.fromtimestamp(t, tz=UTC).isoformat(timespec="microseconds")
+
+    forecasts = []
+    for u, t, p, w in zip(
+        fs.user.tolist(), fs.time.tolist(), fs.probs[:, 0].tolist(), fs.withdrawn.tolist(), strict=True
+    ):
+        row = {"user": f"user{u}", "time": iso(t)}
+        if w:
+            row["withdraw"] = True
+        else:
+            row["probability"] = round(p, 6)
+        forecasts.append(row)
+    question = {
+        "type": "binary",
+        "open_time": iso(spec.open_time),
+        "close_time": iso(spec.close_time),
+        "known_at": None,
+        "resolution": "yes",
+        "scoring_mode": "continuous",
+    }
+    return {"question": question, "forecasts": forecasts}
+
+
+def _timed(fn, repeat: int) -> tuple[float, float]:
+    """Best (CPU seconds of this process, wall seconds) over ``repeat`` runs. CPU time is the
+    figure to compare: on a shared machine the wall time also counts waiting for a core."""
+    best_cpu = best_wall = math.inf
+    for _ in range(repeat):
+        c = time.process_time()
+        t = time.perf_counter()
+        fn()
+        best_wall = min(best_wall, time.perf_counter() - t)
+        best_cpu = min(best_cpu, time.process_time() - c)
+    return best_cpu, best_wall
+
+
+def growth_table(sizes: list[int], seed: int = 0) -> dict:
+    """Engine seconds for one question per size and type, and the score_json document timing."""
+    rows = []
+    for n in sizes:
+        row = {"forecasters": n, "forecasts": 5 * n}
+        for kind, k in (("binary", 2), ("multiple_choice_4", 4)):
+            spec, fs = make_crowd_question(n, k, seed=seed)
+            cpu, wall = _timed(
+                lambda spec=spec, fs=fs: score_question(spec, fs, crowd_methods=AGGREGATES), 3 if n <= 10_000 else 1
+            )
+            row[f"{kind}_cpu_seconds"] = round(cpu, 3)
+            row[f"{kind}_wall_seconds"] = round(wall, 3)
+        rows.append(row)
+    print("growth: one question, N forecasters x 5 forecasts, all scores + 4 crowd aggregates")
+    print("        (CPU seconds of the engine; wall seconds in brackets; x prev: CPU time ratio to the row above)")
+    print(f"  {'forecasters':>11} {'forecasts':>10} {'binary':>18} {'x prev':>7} {'4-option':>18} {'x prev':>7}")
+    for i, r in enumerate(rows):
+        cells = []
+        for kind in ("binary", "multiple_choice_4"):
+            ratio = "-"
+            if i:
+                ratio = f"{r[kind + '_cpu_seconds'] / max(rows[i - 1][kind + '_cpu_seconds'], 1e-9):.1f}"
+            cells.append(f"{r[kind + '_cpu_seconds']:>8.3f} ({r[kind + '_wall_seconds']:>7.3f}) {ratio:>7}")
+        print(f"  {r['forecasters']:>11,} {r['forecasts']:>10,} {cells[0]} {cells[1]}")
+    # score_json: the document's text to the printed result, as manage.py score_json does
+    text = json.dumps(crowd_document(10_000, seed=seed))
+    t = time.perf_counter()
+    doc = json.loads(text)
+    t_parse = time.perf_counter() - t
+    result = score_json_document(doc)
+    t_score = time.perf_counter() - t - t_parse
+    json.dumps(result, allow_nan=False)
+    total = time.perf_counter() - t
+    print(
+        f"score_json, 50,000-forecast document (10,000 forecasters, binary, {len(text) / 1e6:.1f} MB):"
+        f" {total:.2f} s (json.loads {t_parse:.2f} s, validation + scoring {t_score:.2f} s)"
+    )
+    return {
+        "engine_growth": rows,
+        "score_json_50k_forecasts_seconds": round(total, 3),
+        "score_json_50k_forecasts_scoring_seconds": round(t_score, 3),
+    }
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--questions", type=int, default=1000)
@@ -93,7 +207,20 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1, help="engine processes (the reference always runs in one)")
     ap.add_argument("--json", type=Path, default=None, help="merge the figures into this JSON file")
+    ap.add_argument(
+        "--growth-sizes",
+        default="1000,10000,100000",
+        help="forecasters per question in the growth table (comma-separated)",
+    )
+    ap.add_argument("--no-growth", action="store_true", help="skip the growth table")
+    ap.add_argument("--growth-only", action="store_true", help="only the growth table")
     args = ap.parse_args(argv)
+
+    if args.growth_only:
+        figures = growth_table([int(x) for x in args.growth_sizes.split(",") if x], args.seed)
+        if args.json:
+            merge_results(figures, args.json)
+        return 0
 
     t = time.perf_counter()
     data = make_dataset(args.questions, args.forecasts, args.seed)
@@ -165,6 +292,8 @@ def main(argv=None) -> int:
             f"agreement: max |engine - reference| = {worst:.3g} -> "
             f"{'IDENTICAL within 1e-9' if worst <= TOL else 'MISMATCH'}"
         )
+    if not args.no_growth:
+        figures.update(growth_table([int(x) for x in args.growth_sizes.split(",") if x], args.seed))
     if args.json:
         merge_results(figures, args.json)
     return 0 if worst <= TOL else 1

@@ -6,6 +6,12 @@ Pure numpy, no Django.  Every function here works on whole arrays:
 * the ``*_rows`` functions aggregate many snapshots at once: ``P`` has shape
   (snapshots, forecasters, K) with NaN in the slots of forecasters who have no
   standing forecast in that snapshot.
+
+They are the definitions, used for single snapshots (``aggregate``) and by the
+engine's dense path on small questions. On large questions the engine computes
+the same aggregates for every segment without building snapshots: running
+sums for the mean and the extremized crowds and order statistics for the median
+(``sweep``), certified windows for the recency-weighted median (``recency``).
 """
 
 from __future__ import annotations
@@ -165,7 +171,7 @@ def recency_weights(made: np.ndarray, present: np.ndarray, made_ranks: np.ndarra
     return np.where(present, w, 0.0)
 
 
-def _renormalise(c: np.ndarray) -> np.ndarray:
+def renormalise(c: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return c / c.sum(axis=1, keepdims=True)
 
@@ -197,7 +203,7 @@ def aggregate_rows(
     if method == "median":
         for j in range(k):
             out[:, j] = row_median(P[:, :, j])
-        out = _renormalise(out)
+        out = renormalise(out)
     elif method == "recency_weighted_median":
         if weights is None:
             if made is None:
@@ -205,24 +211,21 @@ def aggregate_rows(
             weights = recency_weights(np.asarray(made, dtype=np.float64), present)
         for j in range(k):
             out[:, j] = row_weighted_median(P[:, :, j], weights, None if ranks is None else ranks[:, :, j])
-        out = _renormalise(out)
+        out = renormalise(out)
     elif method == "mean":
         tot = np.where(present[:, :, None], P, 0.0).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = tot / n[:, None]
     elif method == "extremized_log_odds":
+        # scoring.md's multiple-choice rule, normalise(exp(a * mean ln p_k)), for every K: for a
+        # binary question (p, 1 - p) it is exactly sigmoid(a * mean logit p), and a two-option
+        # multiple-choice question keeps its own second probability (which may differ from 1 - p1
+        # by up to the 1e-6 sum tolerance) instead of having it replaced by 1 - p1.
         with np.errstate(invalid="ignore", divide="ignore"):
-            if k == 2:
-                p = P[:, :, 0]
-                lg = np.where(present, np.log(p) - np.log1p(-p), 0.0)
-                mlog = lg.sum(axis=1) / n
-                yes = 1.0 / (1.0 + np.exp(-a * mlog))
-                out = np.stack([yes, 1.0 - yes], axis=1)
-            else:
-                lp = np.where(present[:, :, None], np.log(P), 0.0).sum(axis=1) / n[:, None]
-                z = a * lp
-                z = z - np.max(z, axis=1, keepdims=True)
-                out = _renormalise(np.exp(z))
+            lp = np.where(present[:, :, None], np.log(P), 0.0).sum(axis=1) / n[:, None]
+            z = a * lp
+            z = z - np.max(z, axis=1, keepdims=True)
+            out = renormalise(np.exp(z))
     else:
         raise ValueError(f"unknown aggregate method {method!r}; expected one of {AGGREGATES}")
     out[empty] = np.nan

@@ -1,7 +1,7 @@
-"""Vectorised per-question scoring engine (scoring.md sections 3 and 4).
+"""Per-question scoring engine (scoring.md sections 3 and 4).
 
-How it works
-------------
+Common preparation
+------------------
 1. Forecasts made at or after the actual close Tc are dropped; a forecast made
    before the open T0 counts from T0.  The rest are sorted per user by time
    made (ties: see ``_sort_events``).
@@ -11,11 +11,26 @@ How it works
    Per user, several actions at the same clock value collapse to the last one.
 3. The distinct clock values form segment boundaries b_0 = T0 < b_1 < ...,
    each segment [b_i, b_{i+1}) having a constant set of standing forecasts.
-   A (segments, users) matrix of event indices is filled with the events and
-   forward-filled with ``np.maximum.accumulate`` (event indices increase with
-   time within a user), in row chunks so memory stays bounded.
-4. Every score is then a weighted column sum (per user) or a row reduction
-   (crowd median Brier, crowd aggregates) over that matrix.
+
+Two ways to evaluate the scores, with the same results
+------------------------------------------------------
+* The **sweep** (large questions; O(E log E) in the E forecasts): every standing forecast is an
+  *item* active on a range of segments [a, b) (from its segment to its user's next action).
+  Per-segment quantities are running sums over the active items (``sweep.running_sums``: count n,
+  S = sum of ln p_true, the sums behind the mean and extremized crowds) or order statistics of
+  them (``sweep.kth_smallest``, an offline wavelet descent: the crowd median Brier and the
+  per-option medians; ``recency``: the recency-weighted median). A user's integrals are settled
+  per item: its own Brier and baseline times its length, and the crowd terms through prefix
+  integrals over segments G(t), an item contributing G(b) - G(a):
+  relative Brier = own Brier x length - [G_cmb(b) - G_cmb(a)], G_cmb = integral of the crowd
+  median Brier; peer = 100 [ln p x (G_1(b) - G_1(a)) - (G_S(b) - G_S(a))], since the instant
+  peer score ln p - (S - ln p)/(n - 1) = ln p n/(n - 1) - S/(n - 1), with G_1 and G_S the
+  integrals of n/(n - 1) and S/(n - 1) over the segments where n >= 2.
+* The **dense** state matrix (small questions, where it is faster): a (segments x users) matrix
+  of event indices, forward-filled with ``np.maximum.accumulate`` in row chunks so memory stays
+  bounded; every score is then a weighted column sum (per user) or a row reduction (crowd median
+  Brier, crowd aggregates).  It costs O(segments x users), so it is only used while that product
+  is below ``DENSE_MAX_CELLS``.
 """
 
 from __future__ import annotations
@@ -33,13 +48,18 @@ from .aggregates import (
     brier,
     event_ranks,
     recency_weights,
+    renormalise,
     row_median,
 )
+from .recency import recency_weighted_medians
+from .sweep import Changes, active_counts, running_sums, segment_medians
 
 DAY = 86400.0
 MODES = ("continuous", "daily")
-#: upper bound on elements of one (rows, users, K) block processed at once
+#: upper bound on elements of one (rows, users, K) block processed at once (dense path)
 _MAX_BLOCK = 1_500_000
+#: the dense path is used while segments x users stays below this (it is faster there)
+DENSE_MAX_CELLS = 60_000
 
 
 @dataclass(frozen=True)
@@ -287,14 +307,24 @@ def score_question(
     0 for the other scores.
     """
     k = int(spec.n_options)
+    ev = _prepare(forecasts, k, float(spec.open_time), spec.actual_close, spec.mode == "daily")
+    methods = tuple(crowd_methods)
+    for meth in methods:
+        if meth not in AGGREGATES:
+            raise ValueError(f"unknown aggregate method {meth!r}; expected one of {AGGREGATES}")
+    n_segments = len(np.unique(ev.clock)) + 1
+    if n_segments * len(ev.users) <= DENSE_MAX_CELLS:
+        return _score_dense(spec, ev, methods, extremize_a)
+    return _score_sweep(spec, ev, methods, extremize_a)
+
+
+def _score_dense(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: float) -> QuestionScores:
+    """score_question on the dense (segments x users) state matrix."""
+    k = int(spec.n_options)
     out_k = int(spec.outcome)
-    t0 = float(spec.open_time)
-    tc = spec.actual_close
-    daily = spec.mode == "daily"
     c0, cc, cs = _clock_bounds(spec)
     w_len = float(cc - c0)
     s_len = float(cs - c0)
-    ev = _prepare(forecasts, k, t0, tc, daily)
     users = ev.users
     n_users = len(users)
     n_ev = len(ev.uidx)
@@ -314,7 +344,6 @@ def score_question(
     value_ranks, made_ranks = _sort_keys(ev, pr_ev)
     lnk = math.log(k)
 
-    methods = tuple(crowd_methods)
     A = np.zeros(n_users)
     SB = np.zeros(n_users)
     REL = np.zeros(n_users)
@@ -426,18 +455,211 @@ def crowd_history(
     ev = _prepare(forecasts, k, t0, tc, daily=False)
     if len(ev.uidx) == 0:
         return np.zeros(0), np.zeros((0, k))
+    if method not in AGGREGATES:
+        raise ValueError(f"unknown aggregate method {method!r}; expected one of {AGGREGATES}")
     times = np.unique(ev.clock)
+    if len(times) * len(ev.users) <= DENSE_MAX_CELLS:
+        return times, _crowd_history_dense(ev, times, k, method, extremize_a)
+    rows = np.searchsorted(times, ev.clock)
+    it = _items(ev, rows, len(times))
+    crowd = _crowd_rows(it, k, (method,), extremize_a)
+    return times, crowd[method]
+
+
+def _crowd_history_dense(ev: _Events, times: np.ndarray, k: int, method: str, extremize_a: float) -> np.ndarray:
     rows = np.searchsorted(times, ev.clock)
     wd = ev.withdrawn
     pr_ev = _padded(np.where(wd[:, None], np.nan, ev.probs))
     made_ev = _padded(ev.made)
-    value_ranks, made_ranks = _sort_keys(ev, pr_ev)
+    v_ranks, made_ranks = _sort_keys(ev, pr_ev)
     out = np.empty((len(times), k))
     for a, b, m in _state_blocks(rows, ev.uidx, len(times), len(ev.users), k):
         P = pr_ev[m]
         if method == "recency_weighted_median":
             w = recency_weights(made_ev[m], ~np.isnan(P[:, :, 0]), made_ranks[m])
-            out[a:b] = aggregate_rows(P, method, a=extremize_a, weights=w, ranks=value_ranks[m])
+            out[a:b] = aggregate_rows(P, method, a=extremize_a, weights=w, ranks=v_ranks[m])
         else:
             out[a:b] = aggregate_rows(P, method, a=extremize_a)
-    return times, out
+    return out
+
+
+# --------------------------------------------------------------------------
+# the sweep (O(E log E) per question)
+# --------------------------------------------------------------------------
+@dataclass
+class _Items:
+    """The standing forecasts of a question over ``n_seg`` segments: item i (event ``ev[i]``)
+    stands on segments [a_i, b_i)."""
+
+    n_seg: int
+    ev: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    probs: np.ndarray
+    made: np.ndarray
+    user: np.ndarray  # user column (ties in time made are broken by it, as the dense path does)
+    n_active: np.ndarray  # (n_seg,)
+    ch: Changes  # the insertions and removals, in segment order
+
+
+def _items(ev: _Events, rows: np.ndarray, n_seg: int) -> _Items:
+    """Each non-withdrawal event stands from its segment until the user's next event."""
+    n = len(ev.uidx)
+    nxt = np.full(n, n_seg, dtype=np.int64)
+    if n > 1:
+        same = ev.uidx[1:] == ev.uidx[:-1]
+        nxt[:-1] = np.where(same, rows[1:], n_seg)
+    keep = np.flatnonzero(~ev.withdrawn)
+    a = rows[keep].astype(np.int64)
+    b = nxt[keep]
+    return _Items(
+        n_seg=n_seg,
+        ev=keep,
+        a=a,
+        b=b,
+        probs=ev.probs[keep],
+        made=ev.made[keep],
+        user=ev.uidx[keep],
+        n_active=active_counts(a, b, n_seg),
+        ch=Changes(a, b, n_seg),
+    )
+
+
+def _crowd_rows(it: _Items, k: int, methods: tuple, extremize_a: float) -> dict[str, np.ndarray]:
+    """Every requested aggregate of the standing forecasts, per segment: {method: (n_seg, k)}."""
+    out: dict[str, np.ndarray] = {}
+    n = it.n_active
+    empty = n == 0
+    P = it.probs
+    complement = k == 2 and np.array_equal(P[:, 1], 1.0 - P[:, 0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for meth in methods:
+            if meth == "median":
+                c = np.full((it.n_seg, k), np.nan)
+                if complement:
+                    seg, lo, hi = segment_medians(it.ch, P[:, 0], it.n_active)
+                    for j in range(2):
+                        c[seg, j] = 0.5 * (P[lo, j] + P[hi, j])
+                else:
+                    for j in range(k):
+                        seg, lo, hi = segment_medians(it.ch, P[:, j], it.n_active)
+                        c[seg, j] = 0.5 * (P[lo, j] + P[hi, j])
+                c = renormalise(c)
+            elif meth == "recency_weighted_median":
+                c = recency_weighted_medians(it.ch, it.a, it.b, it.made, it.user, P, n, complement=complement)
+                c = renormalise(c)
+            elif meth == "mean":
+                c = running_sums(it.ch, P) / n[:, None]
+            else:  # extremized_log_odds: normalise(exp(a * mean ln p_k)), every K (as aggregates)
+                z = extremize_a * (running_sums(it.ch, np.log(P)) / n[:, None])
+                z = z - np.max(z, axis=1, keepdims=True)
+                c = renormalise(np.exp(z))
+            c[empty] = np.nan
+            out[meth] = c
+    return out
+
+
+def _score_sweep(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: float) -> QuestionScores:
+    """score_question by a sweep over the segments (see the module docstring)."""
+    k = int(spec.n_options)
+    out_k = int(spec.outcome)
+    c0, cc, cs = _clock_bounds(spec)
+    w_len = float(cc - c0)
+    s_len = float(cs - c0)
+    users = ev.users
+    n_users = len(users)
+    lnk = math.log(k)
+
+    bounds = np.unique(np.concatenate([[float(c0)], ev.clock]))
+    n_seg = len(bounds)
+    dur = np.diff(np.append(bounds, float(cc)))
+    rows = np.searchsorted(bounds, ev.clock)
+    it = _items(ev, rows, n_seg)
+    a, b, u = it.a, it.b, it.user
+    n = it.n_active
+
+    bs = brier(it.probs, out_k, spec.ordered) if len(a) else np.zeros(0)
+    with np.errstate(divide="ignore"):
+        lp = np.log(it.probs[:, out_k]) if len(a) else np.zeros(0)
+
+    # prefix integrals over segments: G[i] = integral of g over segments 0..i-1
+    def prefix(g):
+        out = np.zeros(n_seg + 1)
+        np.cumsum(g * dur, out=out[1:])
+        return out
+
+    length = prefix(np.ones(n_seg))
+    seg, lo, hi = segment_medians(it.ch, bs, it.n_active)
+    cmb = np.full(n_seg, np.nan)
+    cmb[seg] = 0.5 * (bs[lo] + bs[hi])
+    slp = running_sums(it.ch, lp)
+    two = n >= 2
+    others = np.where(two, n - 1, 1).astype(np.float64)
+    g_cmb = prefix(np.where(n > 0, cmb, 0.0))
+    g_own = prefix(np.where(two, n / others, 0.0))  # weight of one's own ln p in the peer score
+    g_all = prefix(np.where(two, slp / others, 0.0))
+
+    span = length[b] - length[a]
+    with np.errstate(invalid="ignore"):
+        base_item = 100.0 * (lnk + lp) / lnk
+        peer_item = 100.0 * (lp * (g_own[b] - g_own[a]) - (g_all[b] - g_all[a]))
+    A = np.bincount(u, weights=span, minlength=n_users)
+    SB = np.bincount(u, weights=bs * span, minlength=n_users)
+    REL = SB - np.bincount(u, weights=g_cmb[b] - g_cmb[a], minlength=n_users)
+    BASE = np.bincount(u, weights=base_item * span, minlength=n_users)
+    PEER = np.bincount(u, weights=peer_item, minlength=n_users)
+
+    # the state at the close: each user's last event
+    brier_final = np.full(n_users, np.nan)
+    final_probs = np.full((n_users, k), np.nan)
+    n_ev = len(ev.uidx)
+    if n_ev:
+        last = np.flatnonzero(np.append(ev.uidx[1:] != ev.uidx[:-1], True))
+        standing = last[~ev.withdrawn[last]]
+        final_probs[ev.uidx[standing]] = ev.probs[standing]
+        brier_final[ev.uidx[standing]] = brier(ev.probs[standing], out_k, spec.ordered)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        brier_mean = np.where(A > 0, SB / np.where(A > 0, A, 1.0), np.nan)
+    table = ScoreTable(
+        user=users.astype(np.int64),
+        brier_final=brier_final,
+        brier_mean=brier_mean,
+        participation=A / w_len,
+        relative_brier=REL / w_len,
+        baseline=BASE / s_len,
+        peer=PEER / s_len,
+        coverage=A / s_len,
+        final_probs=final_probs,
+    )
+
+    crowd = {}
+    if methods:
+        rows_c = _crowd_rows(it, k, methods, extremize_a)
+        c_act = n > 0
+        d = np.where(c_act, dur, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_lp = slp / n
+        for meth in methods:
+            C = rows_c[meth]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cbs = brier(C, out_k, spec.ordered)
+                clp = np.log(C[:, out_k])
+                z0 = d.sum()
+                z1 = np.where(c_act, cbs * dur, 0.0).sum()
+                z2 = np.where(c_act, (cbs - cmb) * dur, 0.0).sum()
+                z3 = np.where(c_act, 100.0 * (lnk + clp) / lnk * dur, 0.0).sum()
+                z4 = np.where(c_act, 100.0 * (clp - mean_lp) * dur, 0.0).sum()
+            fp = C[-1]
+            crowd[meth] = CrowdScore(
+                method=meth,
+                brier_final=float(brier(fp, out_k, spec.ordered)) if not np.isnan(fp).any() else math.nan,
+                brier_mean=float(z1 / z0) if z0 > 0 else math.nan,
+                participation=float(z0 / w_len),
+                relative_brier=float(z2 / w_len),
+                baseline=float(z3 / s_len),
+                peer=float(z4 / s_len),
+                coverage=float(z0 / s_len),
+                final_probs=np.array(fp, dtype=np.float64),
+            )
+    return QuestionScores(users=table, crowd=crowd, window_length=w_len, scheduled_length=s_len)

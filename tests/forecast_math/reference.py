@@ -78,11 +78,7 @@ def ref_aggregate(standing, method, a):
         raw = [_weighted_median([s[2][j] for s in ordered], weights) for j in range(k)]
         tot = sum(raw)
         return [r / tot for r in raw]
-    if method == "extremized_log_odds":
-        if k == 2:
-            m = sum(math.log(s[2][0] / (1 - s[2][0])) for s in standing) / len(standing)
-            p = 1.0 / (1.0 + math.exp(-a * m))
-            return [p, 1.0 - p]
+    if method == "extremized_log_odds":  # scoring.md's multiple-choice rule, binary included
         logs = [a * sum(math.log(s[2][j]) for s in standing) / len(standing) for j in range(k)]
         top = max(logs)
         ex = [math.exp(v - top) for v in logs]

@@ -1,0 +1,187 @@
+"""Offline sweep primitives for the scoring engine (pure NumPy, no Python loop per forecast).
+
+The engine turns a question into *segments* (the time intervals between consecutive changes of
+anyone's standing forecast, numbered 0..S-1) and *items* (the standing forecasts, each active on
+a half-open range of segments ``[a, b)``; ``b == S`` means it stands until the close). Everything
+the scores need per segment is then one of:
+
+* a running sum over the active items (count, sum of ln p, sum of p, ...): a prefix sum of +/-
+  deltas, computed by :func:`running_sums` with a fixed-point accumulator so that the value after
+  many additions and removals is as accurate as a fresh sum of the active items;
+* an order statistic of the active items' values (the medians): :func:`kth_smallest` answers all
+  "k-th smallest value among the items active in segment q" queries of a question at once with a
+  wavelet-style descent over the bits of the value ranks. Each of the ``log2(items)`` levels is a
+  handful of linear NumPy passes (a prefix count and a stable partition), so the total is
+  O((items + queries) log items), with no per-forecast Python work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+# --------------------------------------------------------------------------
+# accurate prefix sums
+# --------------------------------------------------------------------------
+def accurate_cumsum(x: np.ndarray) -> np.ndarray:
+    """Inclusive prefix sums of ``x`` (float64), each within about one ulp of the exact value.
+
+    ``np.cumsum`` accumulates rounding errors proportional to the largest partial sum seen so far,
+    so the sum of a few active items after thousands of additions and removals can be far off.
+    Here each value is split into a fixed-point integer part (summed exactly in int64) and a tiny
+    remainder (summed in floating point): the error of every prefix is one rounding of its exact
+    value plus a negligible term. Non-finite input falls back to ``np.cumsum``.
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    n = x.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    vmax = float(np.max(np.abs(x)))
+    if not np.isfinite(vmax):
+        return np.cumsum(x)
+    if vmax == 0.0:
+        return np.zeros(n)
+    # scale so that |sum of any prefix| * 2**shift < 2**62
+    shift = 61 - int(np.ceil(np.log2(vmax * n))) - 1
+    hi_f = np.rint(np.ldexp(x, shift))
+    lo = x - np.ldexp(hi_f, -shift)  # exact
+    hi = np.cumsum(hi_f.astype(np.int64))
+    return np.ldexp(hi.astype(np.float64), -shift) + np.cumsum(lo)
+
+
+class Changes:
+    """The insertions (at a) and removals (at b < n_seg) of items active on segments [a, b), in
+    segment order: shared by the running sums and the order statistics of one set of items."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, n_seg: int):
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        self.n_seg = n_seg
+        m = a.shape[0]
+        gone = np.flatnonzero(b < n_seg)
+        seg = np.concatenate([a, b[gone]])
+        order = np.argsort(seg, kind="stable")
+        self.item = np.concatenate([np.arange(m, dtype=np.int64), gone])[order]
+        self.removal = order >= m
+        seg = seg[order]
+        # changes up to and including each segment
+        self.upto = np.searchsorted(seg, np.arange(n_seg), side="right")
+
+
+def running_sums(ch: Changes, values: np.ndarray) -> np.ndarray:
+    """Per segment, the sum of ``values`` over the items active in it (see :class:`Changes`).
+
+    ``values`` is (m,) or (m, k); returns (n_seg,) or (n_seg, k)."""
+    v = np.asarray(values, dtype=np.float64)
+    flat = v.ndim == 1
+    if flat:
+        v = v[:, None]
+    k = v.shape[1]
+    out = np.zeros((ch.n_seg, k))
+    if ch.item.shape[0] and ch.n_seg:
+        has = ch.upto > 0
+        last = ch.upto[has] - 1
+        sign = np.where(ch.removal, -1, 1)
+        for j in range(k):
+            x = v[ch.item, j]
+            finite = np.isfinite(x)
+            out[has, j] = accurate_cumsum(np.where(finite, x, 0.0) * sign)[last]
+            if not finite.all():
+                # infinities and NaN are counted, and added back as a sum of them would be
+                for bad, value in ((np.isnan(x), np.nan), (x == np.inf, np.inf), (x == -np.inf, -np.inf)):
+                    if bad.any():
+                        present = np.cumsum(np.where(bad, sign, 0))[last] > 0
+                        with np.errstate(invalid="ignore"):
+                            out[np.flatnonzero(has)[present], j] += value
+    return out[:, 0] if flat else out
+
+
+def active_counts(a: np.ndarray, b: np.ndarray, n_seg: int) -> np.ndarray:
+    """Number of items active in each segment."""
+    d = np.bincount(a, minlength=n_seg + 1)[: n_seg + 1].astype(np.int64)
+    d -= np.bincount(b, minlength=n_seg + 1)[: n_seg + 1]
+    return np.cumsum(d)[:n_seg]
+
+
+def value_ranks(values: np.ndarray) -> np.ndarray:
+    """Distinct ranks 0..m-1 of ``values`` in ascending order (ties by index)."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    rank = np.empty(v.shape[0], dtype=np.int64)
+    rank[np.argsort(v, kind="stable")] = np.arange(v.shape[0], dtype=np.int64)
+    return rank
+
+
+# --------------------------------------------------------------------------
+# offline order statistics
+# --------------------------------------------------------------------------
+def kth_smallest(ch: Changes, ranks: np.ndarray, q_seg: np.ndarray, q_k: np.ndarray) -> np.ndarray:
+    """For every query j, the ``q_k[j]``-th smallest (0-based) rank among the items active in
+    segment ``q_seg[j]``.
+
+    ``ranks`` (m,) are distinct non-negative integers (e.g. :func:`value_ranks`) of the items of
+    ``ch``. Every query must satisfy 0 <= k < (number of items active in its segment); the
+    result is then the rank of the answer.
+
+    Method (a wavelet matrix over the change sequence): the insertions (+1) and removals (-1) are
+    listed in segment order. The answer is built bit by bit from the highest. At each level the
+    sequence is stably partitioned by the current bit of the ranks (zeros first), so the changes
+    whose ranks share the bits decided so far form one contiguous range, in segment order. A
+    query is tracked as (start of its range, how many changes of the range happened by its
+    segment); a prefix sum of the deltas of the zero-bit changes gives how many active items of
+    its range have the bit 0, which decides the bit of the answer, and a prefix count of the
+    zero-bit changes maps the query's range to the next level. Each level is a few linear passes
+    over the changes and the queries: O((m + queries) log m) in all.
+    """
+    ranks = np.asarray(ranks, dtype=np.int64)
+    q_seg = np.asarray(q_seg, dtype=np.int64)
+    nq = q_seg.shape[0]
+    out = np.zeros(nq, dtype=np.int64)
+    if nq == 0:
+        return out
+    n_bits = max(1, int(max(int(ranks.max(initial=0)), 1)).bit_length())
+    # one integer per change: rank * 2 + (1 for a removal)
+    code = ranks[ch.item] * 2 + ch.removal
+    n = code.shape[0]
+    # int32 halves the memory traffic of the random gathers below, which dominate the cost
+    it = np.int32 if n < 2**30 and int(code.max(initial=0)) < 2**31 - 1 else np.int64
+    code = code.astype(it)
+    one, two, nil = it(1), it(2), it(0)
+    q_k = np.asarray(q_k).astype(it)
+    cnt = ch.upto[q_seg].astype(it)
+    start = np.zeros(nq, dtype=it)
+    r0 = np.zeros(n + 1, dtype=it)  # zero-bit changes before a position
+    s0 = np.zeros(n + 1, dtype=it)  # sum of their deltas (+1 insertion, -1 removal)
+    for lvl in range(n_bits - 1, -1, -1):
+        zero = ((code >> (lvl + 1)) & 1) == 0
+        np.cumsum(zero, out=r0[1:])
+        np.cumsum(np.where(zero, one - two * (code & one), nil), out=s0[1:])
+        end = start + cnt
+        count0 = s0[end] - s0[start]
+        go1 = q_k >= count0
+        q_k -= count0 * go1
+        z_start = r0[start]
+        z_cnt = r0[end] - z_start
+        start = np.where(go1, r0[n] + (start - z_start), z_start)
+        cnt = np.where(go1, cnt - z_cnt, z_cnt)
+        out = out * 2 + go1
+        code = np.concatenate([code[zero], code[~zero]])
+    return out
+
+
+def segment_medians(ch: Changes, values: np.ndarray, n_active: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per segment with somebody active: (segments, item of the lower middle value, item of the
+    upper middle value) of ``values`` over the active items; both middles are the same item for
+    an odd count (the median is then the mean of the two values, as ``np.median``)."""
+    values = np.asarray(values, dtype=np.float64)
+    seg = np.flatnonzero(n_active > 0)
+    n = n_active[seg]
+    order = np.argsort(values, kind="stable")
+    rank = np.empty(values.shape[0], dtype=np.int64)
+    rank[order] = np.arange(values.shape[0], dtype=np.int64)
+    even = np.flatnonzero(n % 2 == 0)
+    # the lower middle for every segment, the upper one only where it differs (even counts)
+    got = order[kth_smallest(ch, rank, np.concatenate([seg, seg[even]]), np.concatenate([(n - 1) // 2, n[even] // 2]))]
+    lo = got[: seg.shape[0]]
+    hi = lo.copy()
+    hi[even] = got[seg.shape[0] :]
+    return seg, lo, hi
