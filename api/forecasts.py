@@ -20,7 +20,7 @@ from questions.selectors import question_visible
 from scoring.models import Score
 from scoring.selectors import scores_for_question, scores_for_user
 
-from .leaderboards import FORMAT_PARAM
+from .leaderboards import FORMAT_PARAM, SCORE_FILTER_PARAMS, score_filter_args
 from .serializers import ForecastInputSerializer, ForecastSerializer, ScoreSerializer
 
 
@@ -69,6 +69,11 @@ def _get_visible(request, pk: int) -> Question:
     if not question_visible(question=q, user=request.user):
         raise Http404
     return q
+
+
+def visible_question(request, pk: int) -> Question:
+    """The question `pk` if the caller may see it, else a 404 (with its options prefetched)."""
+    return _get_visible(request, pk)
 
 
 class WithdrawView(APIView):
@@ -138,17 +143,19 @@ class MyScoresView(CSVMixin, generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Score.objects.none()
-        return scores_for_user(user=self.request.user)
+        return scores_for_user(user=self.request.user, **score_filter_args(self.request))
 
     @extend_schema(
         tags=["scores"],
-        parameters=[FORMAT_PARAM],
+        parameters=[FORMAT_PARAM, *SCORE_FILTER_PARAMS],
+        description="Your scores, newest resolution first; optionally only one series' questions "
+        "(`series`, a slug) or those resolved in [resolved_after, resolved_before).",
         responses={
             (200, "application/json"): ScoreSerializer(many=True),
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR, description="With format=csv: every score, one row each."
             ),
-            **csv_errors(401),
+            **csv_errors(400, 401),
         },
     )
     def get(self, request, *args, **kwargs):

@@ -265,18 +265,37 @@ class QuestionLeaderboardView(_LeaderboardView):
 
 # --- Calibration -----------------------------------------------------------------------------
 
+SCORE_FILTER_PARAMS = [
+    OpenApiParameter("series", str, required=False, description="Only questions of this series (its slug)."),
+    OpenApiParameter("resolved_after", OpenApiTypes.DATETIME, required=False,
+                     description="Only questions resolved at or after this date or date-time (UTC)."),
+    OpenApiParameter("resolved_before", OpenApiTypes.DATETIME, required=False,
+                     description="Only questions resolved before this date or date-time (UTC)."),
+]  # fmt: skip
+
+
+def score_filter_args(request) -> dict[str, Any]:
+    """The score filters of the query (scoring.selectors.score_filters parses them: a bad value
+    is a 400 naming the parameter; an empty one is refused here)."""
+    qp = request.query_params
+    reject_empty(qp, "series", "resolved_after", "resolved_before")
+    return {name: qp.get(name) for name in ("series", "resolved_after", "resolved_before")}
+
 
 class UserCalibrationView(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(tags=["calibration"],
-                   parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The user's id.")],
-                   responses={200: CalibrationOut, **error_responses(404)},
+                   parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The user's id."),
+                               *SCORE_FILTER_PARAMS],
+                   responses={200: CalibrationOut, **error_responses(400, 404)},
                    description="Calibration of a forecaster's final forecasts on resolved questions (scoring.md section 6): "
-                   "ten bins with Wilson 95% intervals and the Murphy decomposition of the one-sided Brier.")  # fmt: skip
+                   "ten bins with Wilson 95% intervals and the Murphy decomposition of the one-sided Brier. "
+                   "Optionally only one series' questions, or those resolved in [resolved_after, resolved_before).")  # fmt: skip
     def get(self, request, pk: int):
+        filters = score_filter_args(request)
         user = get_object_or_404(get_user_model().objects.only("id", "username", "display_name"), pk=pk, is_active=True)
-        return Response(calibration_for_user(user=user))
+        return Response(calibration_for_user(user=user, **filters))
 
 
 class CrowdCalibrationView(APIView):

@@ -3,7 +3,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import articles, auth, forecasts, leaderboards, strategy
+from . import articles, auth, forecasts, leaderboards, rationales, strategy
+from .export import MyExportView
 from .lint import QuestionLintView
 from .notifications import MyNotificationsView, MyPreferencesView, NotificationReadView
 from .questions import QuestionViewSet
@@ -16,11 +17,14 @@ urlpatterns = [
     path("questions/<int:pk>/forecasts/", forecasts.QuestionForecastsView.as_view(), name="question-forecasts"),
     path("questions/<int:pk>/withdraw/", forecasts.WithdrawView.as_view(), name="question-withdraw"),
     path("questions/<int:pk>/scores/", forecasts.QuestionScoresView.as_view(), name="question-scores"),
+    path("questions/<int:pk>/rationales/", rationales.QuestionRationalesView.as_view(), name="question-rationales"),
+    path("forecasts/<int:pk>/hide-rationale/", rationales.HideRationaleView.as_view(), name="forecast-hide-rationale"),
     path("me/forecasts/", forecasts.MyForecastsView.as_view(), name="me-forecasts"),
     path("me/scores/", forecasts.MyScoresView.as_view(), name="me-scores"),
     path("me/notifications/", MyNotificationsView.as_view(), name="me-notifications"),
     path("me/notifications/<int:pk>/read/", NotificationReadView.as_view(), name="me-notification-read"),
     path("me/preferences/", MyPreferencesView.as_view(), name="me-preferences"),
+    path("me/export/", MyExportView.as_view(), name="me-export"),
     path("leaderboards/global/", leaderboards.GlobalLeaderboardView.as_view(), name="leaderboard-global"),
     path("leaderboards/series/<slug:slug>/", leaderboards.SeriesLeaderboardView.as_view(), name="leaderboard-series"),
     path(

@@ -86,3 +86,16 @@ class CrowdPoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} on {self.question_id} from {self.time:%Y-%m-%d %H:%M}"
+
+
+class RationaleHide(models.Model):
+    """A staff decision to hide a forecast's rationale from everyone but its author. The forecast
+    and its text are kept (forecasts are append-only); this row is the audit: who, when, why."""
+
+    forecast = models.OneToOneField(Forecast, on_delete=models.PROTECT, related_name="rationale_hide")
+    hidden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    hidden_at = models.DateTimeField()
+    reason = models.TextField(max_length=2000)
+
+    def __str__(self) -> str:
+        return f"rationale of forecast {self.forecast_id} hidden by {self.hidden_by_id}"

@@ -52,11 +52,57 @@ def forecast_set_from_rows(rows: list[tuple], n_options: int) -> ForecastSet:
     return ForecastSet(user=users, time=times, probs=probs, withdrawn=withdrawn, seq=seq)
 
 
+def has_forecast(*, question: Question, user: Any) -> bool:
+    """Whether the user ever made a forecast (not a withdrawal only) on the question."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return Forecast.objects.filter(question=question, user=user, kind=Forecast.Kind.FORECAST).exists()
+
+
+def question_blind_now(*, question: Question, now) -> bool:
+    """A question of a blind series that is still taking forecasts (until its effective close)."""
+    if question.series_id is None or now >= question.effective_close or question.state != Question.State.OPEN:
+        return False
+    return bool(question.series.blind)
+
+
 def crowd_visible(*, question: Question, user: Any, now) -> bool:
-    """Admins always see the crowd; others from the reveal time (default: the open time)."""
+    """Admins always see the crowd; others from the reveal time (default: the open time) and, on
+    a question of a blind series still open, only once they have forecast on it. One query, only
+    for an open question of a blind series (the series is read from question.series: select it)."""
     if user is not None and getattr(user, "is_staff", False):
         return True
-    return now >= question.reveal_time
+    if now < question.reveal_time:
+        return False
+    if question_blind_now(question=question, now=now):
+        return has_forecast(question=question, user=user)
+    return True
+
+
+def rationales_visible(*, question: Question, user: Any, now) -> bool:
+    """Others' rationales are readable once the reader has forecast on the question, or once it
+    has closed (or been resolved or annulled); staff always."""
+    if user is not None and getattr(user, "is_staff", False):
+        return True
+    if now >= question.effective_close or question.state != Question.State.OPEN:
+        return True
+    return has_forecast(question=question, user=user)
+
+
+def rationales_for_question(*, question: Question, reader: Any) -> QuerySet[Forecast]:
+    """Forecasts with a rationale on the question by others than the reader, newest first, with
+    their authors; hidden rationales (RationaleHide) are left out. The caller checks
+    rationales_visible first."""
+    qs = (
+        Forecast.objects.filter(question=question, kind=Forecast.Kind.FORECAST)
+        .exclude(rationale="")
+        .filter(rationale_hide__isnull=True)
+        .select_related("user")
+        .order_by("-created_at", "-id")
+    )
+    if reader is not None and getattr(reader, "is_authenticated", False):
+        qs = qs.exclude(user=reader)
+    return qs
 
 
 def questions_needing_crowd() -> list[int]:

@@ -14,7 +14,7 @@ from config.enqueue import enqueue_on_commit
 from config.exceptions import Conflict, DomainError
 from questions.models import Question
 
-from .models import Forecast
+from .models import Forecast, RationaleHide
 from .tasks import crowd_update
 from .validation import probability_vector
 
@@ -199,3 +199,26 @@ def forecasts_import(*, question: Question, rows: Sequence[ForecastRow]) -> list
         created = Forecast.objects.bulk_create(new, batch_size=2000)
         enqueue_on_commit(crowd_update, q.pk)
     return created
+
+
+def forecast_rationale_hide(*, forecast: Forecast, by: Any, reason: str, at: datetime | None = None) -> RationaleHide:
+    """Hide a forecast's rationale from everyone but its author (staff moderation). The forecast
+    is kept; the hide is recorded with who, when and why. Locks the forecast row; refuses
+    (Conflict) a forecast with no rationale or one already hidden, and (DomainError naming
+    `reason`) an empty reason or a caller who is not staff."""
+    if by is None or not getattr(by, "is_staff", False):
+        raise DomainError("only staff may hide a rationale", field="by", code="forbidden")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("is required: say why the rationale is hidden", field="reason", code="required")
+    if len(reason) > 2000:
+        raise DomainError("must be at most 2000 characters", field="reason")
+    with transaction.atomic():
+        locked = Forecast.objects.select_for_update().get(pk=forecast.pk)
+        if not locked.rationale.strip():
+            raise Conflict("this forecast has no rationale to hide", field="forecast", code="no_rationale")
+        if RationaleHide.objects.filter(forecast=locked).exists():
+            raise Conflict("this rationale is already hidden", field="forecast", code="already_hidden")
+        return RationaleHide.objects.create(
+            forecast=locked, hidden_by=by, hidden_at=at or timezone.now(), reason=reason
+        )

@@ -20,6 +20,11 @@ class Series(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     scoring_mode = models.CharField(max_length=12, choices=ScoringMode.choices, default=ScoringMode.CONTINUOUS)
+    blind = models.BooleanField(
+        default=False,
+        help_text="Forecast blind: the crowd and others' rationales stay hidden from a reader until they "
+        "forecast on the question (or it closes).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -61,8 +61,47 @@ def scores_for_question(*, question: Question) -> QuerySet[Score]:
     )
 
 
-def scores_for_user(*, user: Any) -> QuerySet[Score]:
-    return Score.objects.filter(user=user).select_related("question").order_by("-resolved_at", "question_id")
+def score_filters(
+    *, series: Series | str | None = None, resolved_after: Any = None, resolved_before: Any = None
+) -> dict[str, Any]:
+    """The filters of a forecaster's scores and calibration, parsed: `series` (a slug; an unknown
+    one is a DomainError naming `series`), `resolved_after` (inclusive) and `resolved_before`
+    (exclusive), dates or date-times (config.params.parse_when). Returns the parsed values."""
+    obj = None
+    if isinstance(series, Series):
+        obj = series
+    elif series not in (None, ""):
+        obj = Series.objects.filter(slug=series).first() if isinstance(series, str) else None
+        if obj is None:
+            raise DomainError("no series with this slug", field="series", code="not_found")
+    after = parse_when(resolved_after, "resolved_after")
+    before = parse_when(resolved_before, "resolved_before")
+    if after and before and before <= after:
+        raise DomainError("must be later than resolved_after", field="resolved_before")
+    return {"series": obj, "resolved_after": after, "resolved_before": before}
+
+
+def _filtered(qs: QuerySet[Score], filters: dict[str, Any]) -> QuerySet[Score]:
+    if filters.get("series") is not None:
+        qs = qs.filter(question__series=filters["series"])
+    if filters.get("resolved_after") is not None:
+        qs = qs.filter(resolved_at__gte=filters["resolved_after"])
+    if filters.get("resolved_before") is not None:
+        qs = qs.filter(resolved_at__lt=filters["resolved_before"])
+    return qs
+
+
+def scores_for_user(
+    *, user: Any, series: Series | str | None = None, resolved_after: Any = None, resolved_before: Any = None
+) -> QuerySet[Score]:
+    """The user's scores, newest resolution first, optionally only those of a series and those
+    resolved in [resolved_after, resolved_before) (bad values: DomainError naming the parameter)."""
+    filters = score_filters(series=series, resolved_after=resolved_after, resolved_before=resolved_before)
+    return (
+        _filtered(Score.objects.filter(user=user), filters)
+        .select_related("question")
+        .order_by("-resolved_at", "question_id")
+    )
 
 
 def questions_needing_scores() -> list[int]:
@@ -349,10 +388,20 @@ def _cached(key: str, subject: dict, compute) -> dict:
     return {**body, "subject": subject}  # the name is read fresh, not from the cache
 
 
-def calibration_for_user(*, user: Any) -> dict:
-    """Calibration of one forecaster's final forecasts on resolved questions. One query."""
+def calibration_for_user(
+    *, user: Any, series: Series | str | None = None, resolved_after: Any = None, resolved_before: Any = None
+) -> dict:
+    """Calibration of one forecaster's final forecasts on resolved questions, optionally only
+    those of a series and resolved in [resolved_after, resolved_before) (score_filters). One query."""
+    filters = score_filters(series=series, resolved_after=resolved_after, resolved_before=resolved_before)
     subject = {"kind": "user", "user": {"id": user.pk, "name": user.public_name}, "method": None}
-    return _cached(f"user:{user.pk}", subject, lambda: _body(subject, _rows(Score.objects.filter(user_id=user.pk))))
+    key = f"user:{user.pk}"
+    if any(v is not None for v in filters.values()):
+        s = filters["series"]
+        key += f":{s.pk if s else ''}:{_iso(filters['resolved_after'])}:{_iso(filters['resolved_before'])}"
+    return _cached(
+        key, subject, lambda: _body(subject, _rows(_filtered(Score.objects.filter(user_id=user.pk), filters)))
+    )
 
 
 def calibration_for_crowd(*, method: str = CROWD_METHOD) -> dict:

@@ -4,6 +4,7 @@ shown next to the field it names."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -56,19 +57,44 @@ class LoginForm(AuthenticationForm):
         return self.cleaned_data
 
 
-def _percent(raw: str | None) -> float | str | None:
-    """A percentage typed by a person, as a probability. Text that is not a number is passed on
-    as text, so the service refuses it with its own message."""
-    if raw is None or str(raw).strip() == "":
-        return None
-    text = str(raw).strip().rstrip("%").strip()
+ODDS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?::|to)\s*(\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
+ONE_IN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s+in\s+(\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
+
+
+def _decimal(text: str) -> Decimal | None:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        return text
-    if not value.is_finite():
+        return None
+    return value if value.is_finite() else None
+
+
+def parse_probability(raw: str | None) -> float | str | None:
+    """A probability typed by a person: a percentage ("70", "70%", "12.5 %"), odds in favour
+    ("3:1" or "3 to 1": 3 / (3 + 1) = 75%), or "1 in N" ("1 in 4" = 25%; "2 in 5" = 40%).
+    Empty is None. Text that is none of these (or odds with nothing on either side) is passed
+    on as text, so that forecasts.validation refuses it with its own message, and so are the
+    bounds: every form gives the same stored probability and the same rules (0.1%..99.9%)."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    text = str(raw).strip()
+    m = ODDS.match(text)
+    if m:
+        a, b = Decimal(m.group(1)), Decimal(m.group(2))
+        return float(a / (a + b)) if a + b > 0 else text
+    m = ONE_IN.match(text)
+    if m:
+        k, n = Decimal(m.group(1)), Decimal(m.group(2))
+        return float(k / n) if n > 0 else text
+    value = _decimal(text.rstrip("%").strip())
+    if value is None:
         return text
     return float(value / 100)
+
+
+def _percent(raw: str | None) -> float | str | None:
+    """The form's inputs: see parse_probability."""
+    return parse_probability(raw)
 
 
 def option_field_name(position: int) -> str:
@@ -145,3 +171,71 @@ class ForecastForm:
             }
             for o in self.options
         ]
+
+
+# --- Notification settings --------------------------------------------------------------------
+
+EMAIL_KIND_LABELS = {
+    "question_resolved": "A question I forecast resolves (or its resolution changes)",
+    "forecast_stale": "My forecast has gone stale",
+    "crowd_moved": "The crowd moved past my threshold",
+    "question_closing": "A question I follow closes soon and I have no forecast",
+}
+
+
+class NotificationSettingsForm(forms.Form):
+    """The preferences as a page edits them. It only parses the browser's text; the rules (ranges,
+    the webhook address) are notifications.services.preferences_update's, whose per-field errors
+    `add_service_errors` puts next to the fields."""
+
+    email_question_resolved = forms.BooleanField(required=False, label=EMAIL_KIND_LABELS["question_resolved"])
+    email_forecast_stale = forms.BooleanField(required=False, label=EMAIL_KIND_LABELS["forecast_stale"])
+    email_crowd_moved = forms.BooleanField(required=False, label=EMAIL_KIND_LABELS["crowd_moved"])
+    email_question_closing = forms.BooleanField(required=False, label=EMAIL_KIND_LABELS["question_closing"])
+    stale_days = forms.IntegerField(
+        label="Remind me when my forecast is older than (days)",
+        help_text="1 to 365 days.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    move_threshold = forms.IntegerField(
+        label="Tell me when the crowd moves by more than (percentage points)",
+        help_text="1 to 99 points since my last forecast.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    webhook_url = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Webhook (Slack-compatible)",
+        help_text="An https:// address; each new notification is POSTed to it. Leave empty for none.",
+        widget=forms.URLInput(attrs={"placeholder": "https://hooks.example.com/…"}),
+    )
+
+    EMAIL_FIELDS = ("email_question_resolved", "email_forecast_stale", "email_crowd_moved", "email_question_closing")
+
+    @classmethod
+    def initial_from(cls, body: dict[str, Any]) -> dict[str, Any]:
+        """The form's initial values from the preferences as the API shows them."""
+        return {
+            **{f"email_{kind}": on for kind, on in body["email"].items()},
+            "stale_days": body["stale_days"],
+            "move_threshold": body["move_threshold"],
+            "webhook_url": body["webhook_url"] or "",
+        }
+
+    def changes(self) -> dict[str, Any]:
+        """The service's `changes` from the cleaned data."""
+        d = self.cleaned_data
+        return {
+            "email": {name.removeprefix("email_"): bool(d.get(name)) for name in self.EMAIL_FIELDS},
+            "stale_days": d["stale_days"],
+            "move_threshold": d["move_threshold"],
+            "webhook_url": (d.get("webhook_url") or "").strip() or None,
+        }
+
+    def add_service_errors(self, e: DomainError) -> None:
+        """Each of the service's field errors next to its field (`email.crowd_moved` ->
+        email_crowd_moved); one naming no field of this form goes to the top."""
+        for name, rules in (e.fields or {"": [e.message]}).items():
+            field = name.replace(".", "_")
+            for rule in rules:
+                self.add_error(field if field in self.fields else None, rule)

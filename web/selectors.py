@@ -13,7 +13,7 @@ from django.db.models import Prefetch, QuerySet
 
 from forecast_math import DEFAULT_AGGREGATE
 from forecasts.models import CrowdPoint, Forecast
-from forecasts.selectors import crowd_history, crowd_visible, with_crowd
+from forecasts.selectors import crowd_history, crowd_visible, rationales_for_question, rationales_visible, with_crowd
 from questions.models import Article, Question, Series
 from questions.selectors import question_list, question_status
 from scoring.models import Score
@@ -123,6 +123,26 @@ def forecast_history(*, question: Question, user: Any) -> list[HistoryRow]:
             cells = [{"label": o.label, "p": p} for o, p in zip(options, f.probabilities, strict=False)]
         rows.append(HistoryRow(forecast=f, withdrawn=f.kind == Forecast.Kind.WITHDRAWAL, cells=cells))
     return rows
+
+
+RATIONALES_SHOWN = 50
+
+
+def question_rationales(*, question: Question, user: Any, now: datetime) -> dict[str, Any]:
+    """Others' rationales for the question page: `rationales_visible` (forecasts.selectors'
+    rule), the latest RATIONALES_SHOWN of them (each with `cells`: label and probability), and
+    whether there are more."""
+    if not rationales_visible(question=question, user=user, now=now):
+        return {"rationales_visible": False, "rationales": [], "rationales_more": False}
+    labels = [o.label for o in question.options.all()]
+    rows = list(rationales_for_question(question=question, reader=user)[: RATIONALES_SHOWN + 1])
+    for f in rows:
+        f.cells = [{"label": label, "p": p} for label, p in zip(labels, f.probabilities or [], strict=False)]
+    return {
+        "rationales_visible": True,
+        "rationales": rows[:RATIONALES_SHOWN],
+        "rationales_more": len(rows) > RATIONALES_SHOWN,
+    }
 
 
 def crowd_chart_data(*, question: Question, now: datetime, history: list[HistoryRow] | None = None) -> dict[str, Any]:
@@ -265,6 +285,11 @@ def user_scores(*, user: Any) -> list[Score]:
         .prefetch_related(crowd)
         .order_by("-resolved_at", "question_id")
     )
+
+
+def scored_series(*, user: Any) -> QuerySet[Series]:
+    """The series in which the user has a scored question (the profile's calibration filter)."""
+    return Series.objects.filter(questions__scores__user=user).distinct().order_by("title")
 
 
 def user_recent_forecasts(*, user: Any, limit: int = 20) -> list[Forecast]:

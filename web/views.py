@@ -25,14 +25,16 @@ from accounts.models import User
 from config.exceptions import DomainError
 from config.params import parse_int, parse_when
 from forecasts import services as forecast_services
-from forecasts.selectors import crowd_visible, with_crowd
+from forecasts.selectors import crowd_visible, question_blind_now, with_crowd
+from notifications import selectors as notification_selectors
+from notifications import services as notification_services
 from questions.models import Article, Question, Series
 from questions.selectors import question_list, question_status, question_visible
 from scoring.selectors import calibration_for_user, leaderboard_read
 from strategy import selectors as strategy_selectors
 
 from . import selectors
-from .forms import ForecastForm, LoginForm, SignupForm
+from .forms import ForecastForm, LoginForm, NotificationSettingsForm, SignupForm
 
 LIST_FILTERS = [
     ("open", "Open"),
@@ -166,7 +168,9 @@ def _question_context(request: HttpRequest, question: Question, form: ForecastFo
         if question.state == Question.State.RESOLVED
         else None,
         "strategic_links": selectors.question_strategic_links(question=question, user=request.user),
+        "blind": question_blind_now(question=question, now=now),
     }
+    context.update(selectors.question_rationales(question=question, user=user, now=now))
     return context
 
 
@@ -337,12 +341,39 @@ def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "web/leaderboard.html", context)
 
 
+CALIBRATION_FILTERS = ("series", "resolved_after", "resolved_before")
+
+
+def _calibration_filtered(request: HttpRequest, subject: User) -> tuple[dict, dict[str, str], dict[str, str]]:
+    """The subject's calibration with the page's filters; a bad value is shown next to its field
+    and the calibration is read without the filters."""
+    values = {name: (request.GET.get(name) or "").strip()[:64] for name in CALIBRATION_FILTERS}
+    try:
+        return calibration_for_user(user=subject, **{k: v or None for k, v in values.items()}), values, {}
+    except DomainError as e:
+        field = e.field if e.field in CALIBRATION_FILTERS else "series"
+        shown = values[field]
+        message = (
+            f"“{shown}” is not a date: give one such as 2024-01-01."
+            if field != "series"
+            else f"There is no series “{shown}”."
+        )
+        if field == "resolved_before" and "later" in e.message:
+            message = "Must be later than “resolved after”."
+        return calibration_for_user(user=subject), values, {field: message}
+
+
 def _profile(request: HttpRequest, subject: User, *, own: bool) -> HttpResponse:
+    calibration, filters, filter_errors = _calibration_filtered(request, subject)
     context = {
         "subject": subject,
         "own": own,
         "scores": selectors.user_scores(user=subject),
-        "calibration": calibration_for_user(user=subject),
+        "calibration": calibration,
+        "filters": filters,
+        "filter_errors": filter_errors,
+        "filtered": any(filters.values()) and not filter_errors,
+        "series_choices": selectors.scored_series(user=subject),
         "recent": selectors.user_recent_forecasts(user=subject) if own else [],
     }
     return render(request, "web/profile.html", context)
@@ -358,3 +389,69 @@ def user_profile(request: HttpRequest, pk: int) -> HttpResponse:
     if request.user.is_authenticated and request.user.pk == subject.pk:
         return redirect("web:profile")
     return _profile(request, subject, own=False)
+
+
+# --- Notifications: the inbox and the settings --------------------------------------------------
+
+INBOX_PAGE_SIZE = 30
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    qs = notification_selectors.notifications_for_user(user=request.user).select_related("question")
+    page = Paginator(qs, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/inbox.html", {"page": page, "items": list(page.object_list)})
+
+
+@login_required
+@require_POST
+def notification_mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+    n = notification_selectors.notification_for(user=request.user, pk=pk)
+    if n is None:
+        raise Http404("No such notification.")
+    notification_services.notification_read(notification=n)
+    return redirect(_safe_next(request, reverse("web:inbox")))
+
+
+@login_required
+@require_POST
+def notifications_mark_all_read(request: HttpRequest) -> HttpResponse:
+    n = notification_services.notifications_read_all(user=request.user)
+    messages.success(request, f"Marked {n} notification{'s' if n != 1 else ''} read." if n else "Nothing was unread.")
+    return redirect("web:inbox")
+
+
+def _preferences_body(pref: Any) -> dict[str, Any]:
+    from notifications.models import KINDS
+
+    return {
+        "email": {kind: pref.email_on(kind) for kind in KINDS},
+        "stale_days": pref.stale_days,
+        "move_threshold": pref.move_threshold,
+        "webhook_url": pref.webhook_url or None,
+    }
+
+
+@login_required
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    current = _preferences_body(notification_selectors.preference_for(user=request.user))
+    if request.method == "POST":
+        form = NotificationSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                notification_services.preferences_update(user=request.user, changes=form.changes())
+            except DomainError as e:
+                form.add_service_errors(e)
+            else:
+                messages.success(request, "Your notification settings are saved.")
+                return redirect("web:notification_settings")
+        status = 400
+    else:
+        form = NotificationSettingsForm(initial=NotificationSettingsForm.initial_from(current))
+        status = 200
+    context = {
+        "form": form,
+        "email_fields": [form[name] for name in NotificationSettingsForm.EMAIL_FIELDS],
+        "other_fields": [form[name] for name in ("stale_days", "move_threshold", "webhook_url")],
+    }
+    return render(request, "web/notification_settings.html", context, status=status)

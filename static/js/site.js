@@ -12,8 +12,21 @@
     var range = form.querySelector("#probability-range");
     if (!number || !range) return;
     range.hidden = false;
+    // The same forms the server reads (web/forms.py parse_probability): 75, 75%, 3:1, 3 to 1, 1 in 4.
+    var asPercent = function (text) {
+      var t = String(text).trim(), m;
+      if ((m = /^(\d+(?:\.\d+)?)\s*(?::|to)\s*(\d+(?:\.\d+)?)$/i.exec(t))) {
+        var a = parseFloat(m[1]), b = parseFloat(m[2]);
+        return a + b > 0 ? (100 * a) / (a + b) : NaN;
+      }
+      if ((m = /^(\d+(?:\.\d+)?)\s+in\s+(\d+(?:\.\d+)?)$/i.exec(t))) {
+        var k = parseFloat(m[1]), n = parseFloat(m[2]);
+        return n > 0 ? (100 * k) / n : NaN;
+      }
+      return /^\d+(?:\.\d+)?\s*%?$/.test(t) ? parseFloat(t) : NaN;
+    };
     var syncRange = function () {
-      var v = parseFloat(number.value);
+      var v = asPercent(number.value);
       if (isFinite(v)) range.value = String(Math.min(99.9, Math.max(0.1, v)));
     };
     syncRange();

@@ -38,6 +38,9 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/api/v1/me/notifications/{id}/read/"): (401, OK, OK, OK),
     ("GET", "/api/v1/me/preferences/"): (401, OK, OK, OK),
     ("PATCH", "/api/v1/me/preferences/"): (401, OK, OK, OK),
+    ("GET", "/api/v1/me/export/"): (401, OK, OK, OK),
+    ("GET", "/api/v1/questions/{id}/rationales/"): (OK, OK, OK, OK),
+    ("POST", "/api/v1/forecasts/{id}/hide-rationale/"): (401, 403, 403, OK),
     ("GET", "/api/v1/leaderboards/global/"): (OK, OK, OK, OK),
     ("GET", "/api/v1/leaderboards/series/{slug}/"): (OK, OK, OK, OK),
     ("GET", "/api/v1/leaderboards/questions/{id}/"): (OK, OK, OK, OK),
@@ -71,6 +74,7 @@ BODIES = {
     ("POST", "/api/v1/candidates/{id}/approve/"): {},
     ("POST", "/api/v1/questions/lint/"): {"title": "Will Russia sign it by 2030?"},
     ("PATCH", "/api/v1/me/preferences/"): {"stale_days": 7},
+    ("POST", "/api/v1/forecasts/{id}/hide-rationale/"): {"reason": "off-topic"},
     ("POST", "/api/v1/strategic-questions/"): {
         "slug": "sec-strategic",
         "title": "S",
@@ -141,7 +145,7 @@ def _url(template: str, world) -> str:
     }
     pk = next((v for prefix, v in ids.items() if template.startswith(prefix)), None)
     if pk is None:
-        pk = world["resolved"].pk if template.endswith(("/scores/", "/unresolve/")) else world["q"].pk
+        pk = world["resolved"].pk if template.endswith(("/scores/", "/unresolve/", "/rationales/")) else world["q"].pk
     return template.replace("{id}", str(pk)).replace("{slug}", world["series"].slug)
 
 

@@ -129,7 +129,7 @@ def test_forecaster_signs_up_forecasts_updates_and_withdraws(new_session, screen
     page.get_by_role("link", name=binary.title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(binary.title)
     slider = page.get_by_role("slider", name="Probability of yes, slider")
-    number = page.get_by_role("spinbutton", name="Probability of yes")
+    number = page.get_by_role("textbox", name="Probability of yes")
     expect(slider).to_be_visible()
     slider.focus()
     slider.fill("70")
@@ -185,8 +185,8 @@ def test_forecaster_signs_up_forecasts_updates_and_withdraws(new_session, screen
 
     # Update the binary forecast, then withdraw; the history keeps all three.
     page.goto(f"/questions/{binary.pk}/")
-    expect(page.get_by_role("spinbutton", name="Probability of yes")).to_have_value("72.5")
-    page.get_by_role("spinbutton", name="Probability of yes").fill("60")
+    expect(page.get_by_role("textbox", name="Probability of yes")).to_have_value("72.5")
+    page.get_by_role("textbox", name="Probability of yes").fill("60")
     page.get_by_role("button", name="Update forecast").click()
     expect(page.get_by_text("Your forecast is saved.")).to_be_visible()
     items = page.locator("#your-forecasts .history-item")
@@ -217,7 +217,7 @@ def test_forecaster_signs_up_forecasts_updates_and_withdraws(new_session, screen
     p.get_by_label("Password").fill("a-long-pass-phrase-77")
     p.get_by_role("button", name="Log in").click()
     expect(p.get_by_role("heading", level=1)).to_have_text(binary.title)
-    p.get_by_role("spinbutton", name="Probability of yes").fill("64")
+    p.get_by_role("textbox", name="Probability of yes").fill("64")
     p.get_by_role("button", name="Save forecast").click()
     expect(p.get_by_text("Your forecast is saved.")).to_be_visible()
     _wait_for_chart(p, "crowd-chart")
@@ -243,7 +243,7 @@ def test_staff_resolves_in_admin_and_the_forecaster_appears_on_leaderboard_and_c
     forecaster = new_session()
     _sign_up(forecaster.page, "dana", "Dana R.")
     forecaster.page.goto(f"/questions/{binary.pk}/")
-    forecaster.page.get_by_role("spinbutton", name="Probability of yes").fill("80")
+    forecaster.page.get_by_role("textbox", name="Probability of yes").fill("80")
     forecaster.page.get_by_role("button", name="Save forecast").click()
     expect(forecaster.page.get_by_text("Your forecast is saved.")).to_be_visible()
 

@@ -77,3 +77,20 @@ def width_pct(value: Any) -> str:
     if x is None:
         return "0%"
     return f"{max(0.0, min(1.0, x)) * 100:.1f}%"
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context: Any) -> int:
+    """The logged-in reader's unread notification count, for the header badge: one indexed
+    COUNT, read once per request (the value is kept on the request)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if request is None or user is None or not user.is_authenticated:
+        return 0
+    cached = getattr(request, "signpost_unread_count", None)
+    if cached is None:
+        from notifications.selectors import unread_count
+
+        cached = unread_count(user=user)
+        request.signpost_unread_count = cached
+    return cached
