@@ -46,14 +46,22 @@ class QuestionForecastsView(APIView):
         "Optional `rationale`. Refused at or after the close, and on resolved or annulled questions.",
     )
     def post(self, request, pk: int):
-        q = _get_visible(request, pk)
-        s = ForecastInputSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        f = services.forecast_submit(
-            user=request.user, question=q, payload=s.validated_data["payload"], rationale=s.validated_data["rationale"]
-        )
+        # One locked fetch answers existence, visibility and the open check, and gives the options;
+        # the checks run in the order they always have: 404, then 400, then 409.
+        def check(q: Question):
+            if not question_visible(question=q, user=request.user):
+                raise Http404
+            s = ForecastInputSerializer(data=request.data)
+            s.is_valid(raise_exception=True)
+            return s.validated_data["payload"], s.validated_data["rationale"]
+
+        try:
+            f, q, labels = services.forecast_submit_checked(user=request.user, question_id=pk, check=check)
+        except Question.DoesNotExist:
+            raise Http404 from None
         f.question = q
-        return Response(ForecastSerializer(f).data, status=status.HTTP_201_CREATED)
+        data = ForecastSerializer(f, context={"_labels": {q.pk: labels}}).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: ForecastSerializer(many=True), **error_responses(401, 404)}, tags=["forecasts"])
     def get(self, request, pk: int):

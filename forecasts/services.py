@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections, router, transaction
+from django.db.models import OuterRef, signals
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from config.enqueue import enqueue_on_commit
 from config.exceptions import Conflict, DomainError
-from questions.models import Question
+from questions.models import Option, Question
 
 from .models import Forecast, RationaleHide
-from .tasks import crowd_update
+from .tasks import crowd_update_once
 from .validation import probability_vector
 
 
@@ -50,28 +53,145 @@ def forecast_submit(
     accepted and counts from the open. `at` is for replaying history (import_history, the demo)
     and is checked against the same window. Enqueues the crowd history update after commit."""
     labels = [o.label for o in question.options.all()]  # uses the caller's prefetch when there is one
-    vector = probability_vector(question_type=question.type, labels=labels, payload=payload)
-    if not isinstance(rationale, str):
-        raise DomainError("must be text", field="rationale")
-    if len(rationale) > 10000:
-        raise DomainError("must be at most 10000 characters", field="rationale")
+    vector = _vector_and_rationale(question_type=question.type, labels=labels, payload=payload, rationale=rationale)
     with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
         q = Question.objects.select_for_update().get(pk=question.pk)
         now = at or timezone.now()
         question_check_open(q, now)
-        forecast = Forecast.objects.create(
-            question=q,
-            user=user,
-            kind=Forecast.Kind.FORECAST,
-            created_at=now,
-            probabilities=vector,
-            p_min=min(vector),
-            p_max=max(vector),
-            p_sum=sum(vector),
-            rationale=rationale,
-        )
-        enqueue_on_commit(crowd_update, q.pk)
+        return _forecast_insert(q=q, user=user, vector=vector, rationale=rationale, now=now)
+
+
+def _vector_and_rationale(
+    *, question_type: str, labels: Sequence[str], payload: dict[str, Any], rationale: Any
+) -> list[float]:
+    vector = probability_vector(question_type=question_type, labels=labels, payload=payload)
+    if not isinstance(rationale, str):
+        raise DomainError("must be text", field="rationale")
+    if len(rationale) > 10000:
+        raise DomainError("must be at most 10000 characters", field="rationale")
+    return vector
+
+
+def _forecast_insert(*, q: Question, user: Any, vector: list[float], rationale: str, now: datetime) -> Forecast:
+    """The INSERT of a validated forecast, inside the caller's transaction holding the question
+    lock; enqueues the (coalesced) crowd update after commit."""
+    forecast = Forecast(
+        question=q,
+        user=user,
+        kind=Forecast.Kind.FORECAST,
+        created_at=now,
+        probabilities=vector,
+        p_min=min(vector),
+        p_max=max(vector),
+        p_sum=sum(vector),
+        rationale=rationale,
+    )
+    if signals.pre_save.has_listeners(Forecast) or signals.post_save.has_listeners(Forecast):
+        forecast.save(force_insert=True)  # Model.save, for its signals
+    else:
+        _insert_row(forecast)
+    enqueue_on_commit(crowd_update_once, q.pk)
     return forecast
+
+
+_insert_sql: dict[str, tuple[str, list[Any]]] = {}  # alias -> (INSERT, its fields)
+
+
+def _insert_row(obj: Forecast) -> None:
+    """INSERT `obj` as Model.save(force_insert=True) would when no signal listens, with its SQL
+    built once per database alias instead of compiled on each call; sets its pk."""
+    alias = router.db_for_write(Forecast, instance=obj)
+    connection = connections[alias]
+    cached = _insert_sql.get(alias)
+    if cached is None:
+        meta = Forecast._meta
+        fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
+        query = InsertQuery(Forecast)
+        query.insert_values(fields, [obj])
+        compiler = query.get_compiler(alias)
+        compiler.returning_fields = [meta.pk]
+        ((sql, _params),) = compiler.as_sql()
+        cached = _insert_sql[alias] = (sql, fields)
+    sql, fields = cached
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (obj.pk,) = cursor.fetchone()
+    obj._state.adding = False
+    obj._state.db = alias
+
+
+# The columns the submission path reads from the locked question: the open check, the visibility
+# check, and the response (title, type). In the model's field order (Model.from_db wants it).
+_LOCKED_FIELDS = [
+    f.attname
+    for f in Question._meta.concrete_fields
+    if f.attname in {"id", "type", "title", "published_at", "state", "close_time", "known_at"}
+]
+_locked_sql: dict[str, str] = {}
+
+
+def _question_locked_with_labels(question_id: int) -> tuple[Question, list[str]] | None:
+    """The question row locked FOR UPDATE (the lock resolution takes), with only _LOCKED_FIELDS,
+    and its option labels in order, in one query; None when there is no such question.
+
+    The SQL is compiled once per database alias and then executed directly: it is the same for
+    every question, and compiling it is a good part of the ORM's cost on this path."""
+    alias = router.db_for_write(Question)
+    if connections[alias].vendor != "postgresql":  # SQLite (the embedded demo): no ARRAY subquery
+        q = Question.objects.using(alias).select_for_update().only(*_LOCKED_FIELDS).filter(pk=question_id).first()
+        if q is None:
+            return None
+        return q, list(
+            Option.objects.using(alias).filter(question=q).order_by("position").values_list("label", flat=True)
+        )
+    sql = _locked_sql.get(alias)
+    if sql is None:
+        labels = Option.objects.filter(question=OuterRef("pk")).order_by("position").values("label")
+        qs = (
+            Question.objects.using(alias)
+            .select_for_update()
+            .filter(pk=-1)
+            .annotate(option_labels=ArraySubquery(labels))
+            .values_list(*_LOCKED_FIELDS, "option_labels")
+        )
+        sql, params = qs.query.get_compiler(alias).as_sql()
+        if list(params) != [-1]:  # pragma: no cover - a change of Django's compilation
+            raise RuntimeError(f"unexpected parameters of the locked question query: {params!r}")
+        _locked_sql[alias] = sql
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [question_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Question.from_db(alias, _LOCKED_FIELDS, row[:-1]), list(row[-1] or [])
+
+
+def forecast_submit_checked(
+    *,
+    user: Any,
+    question_id: int,
+    check: Callable[[Question], tuple[dict[str, Any], Any]],
+) -> tuple[Forecast, Question, list[str]]:
+    """forecast_submit for the API's hot path, in one locked fetch of the question.
+
+    Locks the question row first (one query: the needed columns and the option labels), then calls
+    `check(question)`, which may raise (the caller's visibility and input checks, in the caller's
+    order: they run after the question is known to exist) and returns (payload, rationale); then
+    the rules of forecast_submit: the vector and rationale, the question open now, the INSERT, the
+    crowd update after commit. Raises Question.DoesNotExist for an unknown id. Returns the forecast,
+    the (partial) question and its option labels, for the response."""
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
+        found = _question_locked_with_labels(question_id)
+        if found is None:
+            raise Question.DoesNotExist(f"no question {question_id}")
+        q, labels = found
+        payload, rationale = check(q)
+        vector = _vector_and_rationale(question_type=q.type, labels=labels, payload=payload, rationale=rationale)
+        now = timezone.now()
+        question_check_open(q, now)
+        forecast = _forecast_insert(q=q, user=user, vector=vector, rationale=rationale, now=now)
+    return forecast, q, labels
 
 
 def forecast_withdraw(*, user: Any, question: Question, at: datetime | None = None) -> Forecast:
@@ -87,7 +207,7 @@ def forecast_withdraw(*, user: Any, question: Question, at: datetime | None = No
                 "you have no standing forecast on this question", field="question", code="nothing_to_withdraw"
             )
         withdrawal = Forecast.objects.create(question=q, user=user, kind=Forecast.Kind.WITHDRAWAL, created_at=now)
-        enqueue_on_commit(crowd_update, q.pk)
+        enqueue_on_commit(crowd_update_once, q.pk)
     return withdrawal
 
 
@@ -197,7 +317,7 @@ def forecasts_import(*, question: Question, rows: Sequence[ForecastRow]) -> list
                     )
                 )
         created = Forecast.objects.bulk_create(new, batch_size=2000)
-        enqueue_on_commit(crowd_update, q.pk)
+        enqueue_on_commit(crowd_update_once, q.pk)
     return created
 
 
