@@ -18,7 +18,7 @@ from config.exceptions import Conflict, DomainError
 from questions.models import Option, Question
 
 from .models import Forecast, RationaleHide
-from .tasks import crowd_update_once
+from .tasks import crowd_pending_key, crowd_update
 from .validation import probability_vector
 
 
@@ -90,7 +90,7 @@ def _forecast_insert(*, q: Question, user: Any, vector: list[float], rationale: 
         forecast.save(force_insert=True)  # Model.save, for its signals
     else:
         _insert_row(forecast)
-    enqueue_on_commit(crowd_update_once, q.pk)
+    enqueue_on_commit(crowd_update, q.pk, once_key=crowd_pending_key(q.pk))
     return forecast
 
 
@@ -207,7 +207,7 @@ def forecast_withdraw(*, user: Any, question: Question, at: datetime | None = No
                 "you have no standing forecast on this question", field="question", code="nothing_to_withdraw"
             )
         withdrawal = Forecast.objects.create(question=q, user=user, kind=Forecast.Kind.WITHDRAWAL, created_at=now)
-        enqueue_on_commit(crowd_update_once, q.pk)
+        enqueue_on_commit(crowd_update, q.pk, once_key=crowd_pending_key(q.pk))
     return withdrawal
 
 
@@ -317,7 +317,7 @@ def forecasts_import(*, question: Question, rows: Sequence[ForecastRow]) -> list
                     )
                 )
         created = Forecast.objects.bulk_create(new, batch_size=2000)
-        enqueue_on_commit(crowd_update_once, q.pk)
+        enqueue_on_commit(crowd_update, q.pk, once_key=crowd_pending_key(q.pk))
     return created
 
 
