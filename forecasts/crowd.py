@@ -1,5 +1,9 @@
 """Crowd history: every aggregate of a question's standing forecasts over time (CrowdPoint rows),
-kept up to date by the crowd_update task after each forecast or withdrawal."""
+kept up to date by the crowd_update task after each forecast or withdrawal.
+
+On a numeric or date question the forecasts are CDFs (Forecast.cdf) and the aggregates are
+forecast_math's CONTINUOUS_AGGREGATES (per grid point, made a valid CDF): CrowdPoint.probabilities
+then holds the crowd CDF, 201 floats."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from forecast_math import AGGREGATES, aggregate, crowd_history
+from forecast_math.aggregates import recency_weights
+from forecast_math.continuous import CONTINUOUS_AGGREGATES, GRID, aggregate_cdfs
 from questions.models import Question
 
 from .models import CrowdPoint, Forecast
@@ -54,7 +60,7 @@ def question_crowd_write(*, question_id: int, full: bool = False) -> int:
     with transaction.atomic():
         # The row lock serialises concurrent updates of the same question, and with submissions.
         q = Question.objects.select_for_update().get(pk=question_id)
-        n_options = q.options.count()
+        n_options = GRID if q.is_continuous else q.options.count()
         written = _crowd_append(q, n_options) if not full else None
         if written is None:
             written = _crowd_rewrite(q, n_options)
@@ -69,14 +75,20 @@ def _announce_crowd_change(question_id: int) -> None:
     transaction.on_commit(lambda: crowd_changed.send(sender=CrowdPoint, question_id=question_id))
 
 
+def crowd_methods(question: Question) -> tuple[str, ...]:
+    """The aggregates of a question's crowd history: AGGREGATES, or CONTINUOUS_AGGREGATES on a
+    numeric or date question."""
+    return CONTINUOUS_AGGREGATES if question.is_continuous else AGGREGATES
+
+
 def _crowd_rewrite(q: Question, n_options: int) -> int:
     """The whole crowd history from every forecast of the question."""
     fs = forecast_set_for_question(question=q, n_options=n_options)
     through = int(fs.seq.max()) if len(fs.seq) else None
     points: list[CrowdPoint] = []
     min_n = settings.CROWD_MIN_FORECASTERS
-    for method in AGGREGATES:
-        times, probs = crowd_history(n_options, fs, method=method)
+    for method in crowd_methods(q):
+        times, probs = crowd_history(n_options, fs, method=method, continuous=q.is_continuous)
         counts = _standing_counts(fs, times.tolist())
         last = len(times) - 1
         for j, (ts, p, n) in enumerate(zip(times.tolist(), probs.tolist(), counts, strict=True)):
@@ -98,7 +110,7 @@ def _crowd_rewrite(q: Question, n_options: int) -> int:
 
 
 _STANDING_SQL = """
-SELECT DISTINCT ON (user_id) user_id, created_at, kind, probabilities
+SELECT DISTINCT ON (user_id) user_id, created_at, kind, COALESCE(probabilities, cdf)
 FROM forecasts_forecast
 WHERE question_id = %s AND id <= %s
 ORDER BY user_id, created_at DESC, id DESC
@@ -111,10 +123,12 @@ def _crowd_append(q: Question, n_options: int) -> int | None:
     Cost: one indexed read of the events after the history, one read of the standing forecasts
     (the latest event per user), and one aggregate per new instant and method over the N
     standing vectors: O(N) per new forecast instead of the O(history x N) of a recompute."""
+    methods = crowd_methods(q)
+    values = "cdf" if q.is_continuous else "probabilities"
     latest = list(
         CrowdPoint.objects.filter(question_id=q.pk, is_latest=True).values_list("method", "time", "through_forecast_id")
     )
-    if sorted(m for m, _, _ in latest) != sorted(AGGREGATES) or any(t is None for _, _, t in latest):
+    if sorted(m for m, _, _ in latest) != sorted(methods) or any(t is None for _, _, t in latest):
         return None
     through = {t for _, _, t in latest}
     last_time = {tm for _, tm, _ in latest}
@@ -124,7 +138,7 @@ def _crowd_append(q: Question, n_options: int) -> int | None:
     new = list(
         Forecast.objects.filter(question_id=q.pk, id__gt=through_id)
         .order_by("created_at", "id")
-        .values_list("user_id", "created_at", "kind", "probabilities", "id")
+        .values_list("user_id", "created_at", "kind", values, "id")
     )
     if not new:
         return 0  # nothing since the last update (e.g. a duplicate delivery)
@@ -143,7 +157,7 @@ def _crowd_append(q: Question, n_options: int) -> int | None:
         for row in (
             Forecast.objects.filter(question_id=q.pk, id__lte=through_id)
             .order_by("created_at", "id")
-            .values_list("user_id", "created_at", "kind", "probabilities")
+            .values_list("user_id", "created_at", "kind", values)
         ):
             last[row[0]] = row
         latest_rows = list(last.values())
@@ -164,8 +178,8 @@ def _crowd_append(q: Question, n_options: int) -> int | None:
         n = len(users)
         vectors = np.array([standing[u][1] for u in users], dtype=np.float64).reshape(n, n_options)
         made = np.array([standing[u][0] for u in users], dtype=np.float64)
-        for method in AGGREGATES:
-            p = aggregate(vectors, made, method).tolist()
+        for method in methods:
+            p = _snapshot(vectors, made, method, q.is_continuous).tolist()
             points.append(
                 CrowdPoint(
                     question_id=q.pk,
@@ -177,11 +191,25 @@ def _crowd_append(q: Question, n_options: int) -> int | None:
                     through_forecast_id=new_through,
                 )
             )
-    for point in points[-len(AGGREGATES) :]:
+    for point in points[-len(methods) :]:
         point.is_latest = True
     CrowdPoint.objects.filter(question_id=q.pk, is_latest=True).update(is_latest=False)
     CrowdPoint.objects.bulk_create(points)
     return len(points)
+
+
+def _snapshot(vectors: np.ndarray, made: np.ndarray, method: str, continuous: bool) -> np.ndarray:
+    """One crowd point from the standing forecasts (rows in user-id order, made at `made`), as
+    the engine's crowd_history computes it: the recency weights rank the forecasts by the time
+    they were made, ties by user id."""
+    if not continuous:
+        return aggregate(vectors, made, method)
+    if len(made) == 0:
+        return np.full(GRID, np.nan)
+    weights = None
+    if method == "recency_weighted_median":
+        weights = recency_weights(made[None, :], np.ones((1, len(made)), dtype=bool))[0]
+    return aggregate_cdfs(vectors, method, weights=weights)
 
 
 def _json(value: Any) -> Any:

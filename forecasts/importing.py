@@ -18,6 +18,13 @@ written. Then everything is written in one transaction, through the services onl
 A rule a service still refuses while writing (the database changed since the check) rolls the
 whole transaction back and is raised as an ImportFault too.
 
+Numeric and date questions (contracts.md "Numeric and date questions"): a question of type
+"numeric" or "date" gives "lower" and "upper" (numbers; ISO 8601 instants for a date question),
+"open_lower" and "open_upper" (default false) and optionally "unit", and no options; its
+"resolution" is a number (an instant for a date question), "below"/"above" (open bounds only) or
+"annulled"; its forecasts give "cdf", 201 floats on the range's grid (forecasts.validation's rules).
+An existing question with another range is refused, as one with other options is.
+
 Besides the contract's fields, a question may carry indicator, resolution, resolved_at,
 resolution_note, known_at, crowd_reveal_time, published and source (offsets into the document's
 `article`, used when that article is stored); other fields are ignored. Forecasts may also be given
@@ -39,12 +46,18 @@ from accounts.models import User
 from accounts.services import user_create
 from config.exceptions import DomainError, ValidationFailed
 from forecast_math import parse_instant
-from questions.models import Article, Question, ScoringMode, Series
-from questions.services import question_create, question_resolve, question_validate, series_create
+from questions.models import CONTINUOUS_TYPES, Article, Question, ScoringMode, Series
+from questions.services import (
+    continuous_resolution,
+    question_create,
+    question_range,
+    question_resolve,
+    question_validate,
+    series_create,
+)
 
 from .models import Forecast
-from .services import ForecastRow, forecasts_import
-from .validation import probability_vector
+from .services import ForecastRow, forecast_values, forecasts_import
 
 COUNTS = ("series", "questions", "users", "forecasts", "resolutions")
 TIME_RULE = "must be an ISO 8601 date-time such as 2021-11-20T09:00:00Z"
@@ -90,12 +103,16 @@ class _PlannedQuestion:
     series: str | None
     labels: list[str]
     existing: Question | None
-    resolution: str | None
+    resolution: Any
     resolved_at: datetime | None
     known_at: datetime | None
     note: str
     source: tuple[int, int] | None
     forecasts: list[_PlannedForecast] = field(default_factory=list)
+    #: a numeric or date question: its terms as an unsaved Question (the forecasts' and the
+    #: resolution's checks read them), and the resolution as stored (resolved_value, resolved_outside)
+    shape: Question | None = None
+    outcome: tuple[float | None, str] | None = None
 
 
 @dataclass
@@ -113,12 +130,16 @@ def _time(value: Any, path: str) -> datetime:
         raise ImportFault(path, TIME_RULE) from None
 
 
+#: question_create's field names -> the document's (contracts.md), in a fault's path
+_DOC_FIELDS = {"range_lower": "lower", "range_upper": "upper"}
+
+
 def _fault(path: str, error: DomainError) -> ImportFault:
     """A service's refusal as an ImportFault under `path`."""
     fields = error.fields
     if fields:
         name, rules = next(iter(fields.items()))
-        return ImportFault(f"{path}.{name}", rules[0])
+        return ImportFault(f"{path}.{_DOC_FIELDS.get(name, name)}", rules[0])
     return ImportFault(path, error.message)
 
 
@@ -266,6 +287,23 @@ def _question_fields(q: dict, path: str) -> tuple[dict[str, Any], list[str]]:
         "scoring_mode": q.get("scoring_mode"),
         **times,
     }
+    if qtype in CONTINUOUS_TYPES:
+        # contracts.md: "lower"/"upper" numbers, ISO 8601 instants for a date question
+        for name, doc in (("range_lower", "lower"), ("range_upper", "upper")):
+            value = q.get(doc)
+            if qtype == "date" and value is not None:
+                value = _time(value, f"{path}.{doc}")
+            fields[name] = value
+        fields["open_lower"] = _flag(q, "open_lower", path, False)
+        fields["open_upper"] = _flag(q, "open_upper", path, False)
+        fields["unit"] = _text(q, "unit", path)
+    else:
+        for doc in ("lower", "upper", "open_lower", "open_upper", "unit"):
+            value = q.get(doc)
+            if not (value is None or value is False or value == ""):
+                raise ImportFault(
+                    f"{path}.{doc}", "only numeric and date questions have a range, open bounds or a unit"
+                )
     try:
         labels = question_validate(**fields)
     except ValidationFailed as e:
@@ -303,20 +341,49 @@ def _plan_question(
             raise ImportFault(f"{path}.source", "offsets must lie within the article text")
         source = (start, end)
 
+    shape = None
+    if fields["type"] in CONTINUOUS_TYPES:
+        _errors, bounds = question_range(
+            type=fields["type"], range_lower=fields["range_lower"], range_upper=fields["range_upper"]
+        )
+        shape = Question(
+            type=fields["type"],
+            range_lower=bounds[0],
+            range_upper=bounds[1],
+            open_lower=fields["open_lower"],
+            open_upper=fields["open_upper"],
+            unit=fields["unit"],
+        )
     old = existing.get(slug)
     if old is not None and (old.type != fields["type"] or [o.label for o in old.options.all()] != labels):
         raise ImportFault(
             f"{path}.type",
             f"question {slug!r} exists with another type or other options; it is not changed by an import",
         )
+    if old is not None and shape is not None:
+        terms = ("range_lower", "range_upper", "open_lower", "open_upper")
+        changed = [name for name in terms if getattr(old, name) != getattr(shape, name)]
+        if changed:
+            raise ImportFault(
+                f"{path}.{_DOC_FIELDS.get(changed[0], changed[0])}",
+                f"question {slug!r} exists with another range; it is not changed by an import",
+            )
+        shape = old
 
     resolution = q.get("resolution")
     resolved_at = known_at = None
+    outcome = None
     note = q.get("resolution_note") or ""
     if not isinstance(note, str):
         raise ImportFault(f"{path}.resolution_note", "must be text")
     if resolution is not None:
-        if resolution != "annulled" and resolution not in labels:
+        if shape is not None:
+            if resolution != "annulled":
+                try:
+                    outcome = continuous_resolution(question=shape, outcome=resolution)
+                except DomainError as e:
+                    raise _fault(path, e) from None
+        elif resolution != "annulled" and resolution not in labels:
             valid = ", ".join(repr(x) for x in labels)
             raise ImportFault(f"{path}.resolution", f"must be one of {valid} or 'annulled'")
         if q.get("resolved_at") is not None:
@@ -330,7 +397,7 @@ def _plan_question(
         raise ImportFault(f"{path}.resolved_at", "is given without a resolution")
     return _PlannedQuestion(
         path=path, slug=slug, fields=fields, series=series, labels=labels, existing=old, resolution=resolution,
-        resolved_at=resolved_at, known_at=known_at, note=note, source=source,
+        resolved_at=resolved_at, known_at=known_at, note=note, source=source, shape=shape, outcome=outcome,
     )  # fmt: skip
 
 
@@ -351,16 +418,24 @@ def _plan_forecast(f: Any, path: str, pq: _PlannedQuestion) -> _PlannedForecast:
     rationale = f.get("rationale") or ""
     if not isinstance(rationale, str) or len(rationale) > 10000:
         raise ImportFault(f"{path}.rationale", "must be text of at most 10000 characters")
-    given = [k for k in ("probability", "probabilities", "withdraw") if k in f]
+    shapes = ("probability", "probabilities", "cdf")
+    given = [k for k in (*shapes, "withdraw") if k in f]
     if "withdraw" in f:
         if f["withdraw"] is not True:
             raise ImportFault(f"{path}.withdraw", "must be true")
         if len(given) > 1:
             raise ImportFault(f"{path}.withdraw", "a withdrawal carries no probabilities")
         return _PlannedForecast(path, user, when, True, {}, "")
-    payload = {k: f[k] for k in ("probability", "probabilities") if k in f}
+    payload = {k: f[k] for k in shapes if k in f}
     try:
-        probability_vector(question_type=pq.fields["type"], labels=pq.labels, payload=payload)
+        if pq.shape is not None:  # contracts.md: a numeric or date forecast is its "cdf" (201 floats)
+            if "cdf" not in payload:
+                raise DomainError("is required: the forecast's CDF, 201 numbers", field="cdf", code="required")
+            forecast_values(question=pq.shape, labels=[], payload={"cdf": payload["cdf"]})
+            payload = {"cdf": payload["cdf"]}
+        else:
+            payload.pop("cdf", None)
+            forecast_values(question=Question(type=pq.fields["type"]), labels=pq.labels, payload=payload)
     except DomainError as e:
         raise _fault(path, e) from None
     return _PlannedForecast(path, user, when, False, payload, rationale)
@@ -506,6 +581,11 @@ def _already(q: Question, pq: _PlannedQuestion) -> bool:
     q.refresh_from_db()
     if pq.resolution == "annulled":
         return q.state == Question.State.ANNULLED
-    if q.state != Question.State.RESOLVED or q.resolved_option is None or q.resolved_option.label != pq.resolution:
+    if q.state != Question.State.RESOLVED:
+        return False
+    if pq.outcome is not None:
+        if (q.resolved_value, q.resolved_outside) != pq.outcome:
+            return False
+    elif q.resolved_option is None or q.resolved_option.label != pq.resolution:
         return False
     return pq.known_at is None or q.known_at == pq.known_at

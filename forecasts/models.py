@@ -17,7 +17,8 @@ class Forecast(models.Model):
     """One forecast or withdrawal. Rows are only ever inserted, never edited by a forecaster.
 
     `probabilities` is the full vector in option order. Its bounds and sum are also kept in plain
-    columns so that the database itself enforces the rules of scoring.md section 1.
+    columns so that the database itself enforces the rules of scoring.md section 1. On a numeric or
+    date question a forecast has `cdf` (201 floats, forecasts.validation checks them) instead.
     """
 
     class Kind(models.TextChoices):
@@ -32,6 +33,12 @@ class Forecast(models.Model):
     p_min = models.FloatField(null=True, blank=True)
     p_max = models.FloatField(null=True, blank=True)
     p_sum = models.FloatField(null=True, blank=True)
+    cdf = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Numeric/date questions: the forecast CDF, 201 floats on the range's grid (probabilities "
+        "and p_* are then null).",
+    )
     rationale = models.TextField(blank=True, max_length=10000)
 
     class Meta:
@@ -46,13 +53,32 @@ class Forecast(models.Model):
                     Q(
                         kind="forecast",
                         probabilities__isnull=False,
+                        cdf__isnull=True,
+                        # explicit: a NULL would make the comparisons below unknown, which a CHECK lets pass
+                        p_min__isnull=False,
+                        p_max__isnull=False,
+                        p_sum__isnull=False,
                         p_min__gte=P_MIN,
                         p_max__lte=P_MAX,
                         p_min__lte=F("p_max"),
                         p_sum__gte=1 - SUM_TOLERANCE,
                         p_sum__lte=1 + SUM_TOLERANCE,
                     )
-                    | Q(kind="withdrawal", probabilities__isnull=True, p_min__isnull=True, p_max__isnull=True)
+                    | Q(
+                        kind="forecast",
+                        probabilities__isnull=True,
+                        cdf__isnull=False,
+                        p_min__isnull=True,
+                        p_max__isnull=True,
+                        p_sum__isnull=True,
+                    )
+                    | Q(
+                        kind="withdrawal",
+                        probabilities__isnull=True,
+                        cdf__isnull=True,
+                        p_min__isnull=True,
+                        p_max__isnull=True,
+                    )
                 ),
                 name="forecast_probabilities_valid",
             ),
@@ -68,7 +94,11 @@ class CrowdPoint(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="crowd_points")
     method = models.CharField(max_length=32)
     time = models.DateTimeField()
-    probabilities = models.JSONField(null=True, help_text="Null while nobody has a standing forecast.")
+    probabilities = models.JSONField(
+        null=True,
+        help_text="Null while nobody has a standing forecast. On a numeric or date question: the crowd CDF "
+        "(201 floats).",
+    )
     n_forecasters = models.PositiveIntegerField()
     is_latest = models.BooleanField(default=False, help_text="The current crowd forecast.")
     through_forecast_id = models.BigIntegerField(

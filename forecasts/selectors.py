@@ -9,7 +9,9 @@ from django.db.models import Count, F, IntegerField, Max, OuterRef, Prefetch, Qu
 from django.db.models.functions import Coalesce
 
 from forecast_math import DEFAULT_AGGREGATE, ForecastSet
+from forecast_math.continuous import from_range_units, quantile
 from questions.models import Question
+from questions.selectors import value_json
 
 from .models import CrowdPoint, Forecast
 
@@ -31,10 +33,10 @@ def forecasts_for_user(*, user: Any) -> QuerySet[Forecast]:
 
 
 def forecast_set_for_question(*, question: Question, n_options: int) -> ForecastSet:
-    """All forecasts of a question as arrays, in one query."""
-    rows = list(
-        Forecast.objects.filter(question=question).values_list("user_id", "created_at", "kind", "probabilities", "id")
-    )
+    """All forecasts of a question as arrays, in one query. On a numeric or date question the
+    rows are the CDFs (n_options = 201, forecast_math.continuous.GRID)."""
+    values = "cdf" if question.is_continuous else "probabilities"
+    rows = list(Forecast.objects.filter(question=question).values_list("user_id", "created_at", "kind", values, "id"))
     return forecast_set_from_rows(rows, n_options)
 
 
@@ -134,3 +136,14 @@ def crowd_latest(*, question: Question) -> list[CrowdPoint]:
 
 def crowd_history(*, question: Question, method: str = DEFAULT_AGGREGATE) -> QuerySet[CrowdPoint]:
     return CrowdPoint.objects.filter(question=question, method=method).order_by("time")
+
+
+def cdf_summary(*, question: Question, cdf: list[float]) -> dict[str, Any]:
+    """What a face shows of a CDF on a numeric or date question, in the question's units (numbers;
+    ISO instants for a date question): the quartiles {"25", "50", "75"}, and the probability
+    below the lower and above the upper bound (0 at a closed bound)."""
+    quartiles = {
+        key: value_json(question, from_range_units(quantile(cdf, level), question.range_lower, question.range_upper))
+        for key, level in (("25", 0.25), ("50", 0.5), ("75", 0.75))
+    }
+    return {"quartiles": quartiles, "below": float(cdf[0]), "above": float(1.0 - cdf[-1])}

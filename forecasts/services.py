@@ -19,7 +19,7 @@ from questions.models import Option, Question
 
 from .models import Forecast, RationaleHide
 from .tasks import crowd_pending_key, crowd_update
-from .validation import probability_vector
+from .validation import continuous_forecast, probability_vector
 
 
 def question_check_open(q: Question, now: datetime) -> None:
@@ -52,40 +52,85 @@ def forecast_submit(
     commits after a resolution or at or after the close. A forecast before the open time is
     accepted and counts from the open. `at` is for replaying history (import_history, the demo)
     and is checked against the same window. Enqueues the crowd history update after commit."""
-    labels = [o.label for o in question.options.all()]  # uses the caller's prefetch when there is one
-    vector = _vector_and_rationale(question_type=question.type, labels=labels, payload=payload, rationale=rationale)
+    values = None
+    if not question.is_continuous:  # the vector is checked before the lock, with the caller's options
+        labels = [o.label for o in question.options.all()]  # uses the caller's prefetch when there is one
+        values = _values_and_rationale(q=question, labels=labels, payload=payload, rationale=rationale)
     with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
         q = Question.objects.select_for_update().get(pk=question.pk)
+        if values is None or q.type != question.type:
+            # A CDF is checked on the locked row's range (a term, frozen from the first forecast on),
+            # and so is any forecast whose question changed type since the caller read it.
+            labels = [] if q.is_continuous else [o.label for o in q.options.all()]
+            values = _values_and_rationale(q=q, labels=labels, payload=payload, rationale=rationale)
         now = at or timezone.now()
         question_check_open(q, now)
-        return _forecast_insert(q=q, user=user, vector=vector, rationale=rationale, now=now)
+        return _forecast_insert(q=q, user=user, values=values, rationale=rationale, now=now)
 
 
-def _vector_and_rationale(
-    *, question_type: str, labels: Sequence[str], payload: dict[str, Any], rationale: Any
-) -> list[float]:
-    vector = probability_vector(question_type=question_type, labels=labels, payload=payload)
+@dataclass(frozen=True)
+class ForecastValues:
+    """A validated forecast: the probability vector (binary, multiple choice) or the CDF (numeric,
+    date); the other is None."""
+
+    vector: list[float] | None = None
+    cdf: list[float] | None = None
+
+
+def forecast_values(*, question: Question, labels: Sequence[str], payload: dict[str, Any]) -> ForecastValues:
+    """The validated values of a forecast on `question` (forecasts.validation's rules): the
+    probability vector in the order of `labels`, or on a numeric or date question the CDF on its
+    range's grid (`labels` unused). Raises DomainError naming the field."""
+    if question.is_continuous:
+        return ForecastValues(
+            cdf=continuous_forecast(
+                question_type=question.type,
+                lower=question.range_lower,
+                upper=question.range_upper,
+                open_lower=question.open_lower,
+                open_upper=question.open_upper,
+                payload=payload,
+            )
+        )
+    return ForecastValues(vector=probability_vector(question_type=question.type, labels=labels, payload=payload))
+
+
+def _values_and_rationale(
+    *, q: Question, labels: Sequence[str], payload: dict[str, Any], rationale: Any
+) -> ForecastValues:
+    values = forecast_values(question=q, labels=labels, payload=payload)
+    _check_rationale(rationale)
+    return values
+
+
+def _check_rationale(rationale: Any) -> None:
     if not isinstance(rationale, str):
         raise DomainError("must be text", field="rationale")
     if len(rationale) > 10000:
         raise DomainError("must be at most 10000 characters", field="rationale")
-    return vector
 
 
-def _forecast_insert(*, q: Question, user: Any, vector: list[float], rationale: str, now: datetime) -> Forecast:
-    """The INSERT of a validated forecast, inside the caller's transaction holding the question
-    lock; enqueues the (coalesced) crowd update after commit."""
-    forecast = Forecast(
+def _forecast_row(*, q: Question, user: Any, values: ForecastValues, rationale: str, now: datetime) -> Forecast:
+    """An unsaved forecast row with `values`: the vector with its bounds and sum, or the CDF."""
+    vector = values.vector
+    return Forecast(
         question=q,
         user=user,
         kind=Forecast.Kind.FORECAST,
         created_at=now,
         probabilities=vector,
-        p_min=min(vector),
-        p_max=max(vector),
-        p_sum=sum(vector),
+        p_min=min(vector) if vector is not None else None,
+        p_max=max(vector) if vector is not None else None,
+        p_sum=sum(vector) if vector is not None else None,
+        cdf=values.cdf,
         rationale=rationale,
     )
+
+
+def _forecast_insert(*, q: Question, user: Any, values: ForecastValues, rationale: str, now: datetime) -> Forecast:
+    """The INSERT of a validated forecast, inside the caller's transaction holding the question
+    lock; enqueues the (coalesced) crowd update after commit."""
+    forecast = _forecast_row(q=q, user=user, values=values, rationale=rationale, now=now)
     if signals.pre_save.has_listeners(Forecast) or signals.post_save.has_listeners(Forecast):
         forecast.save(force_insert=True)  # Model.save, for its signals
     else:
@@ -126,7 +171,22 @@ def _insert_row(obj: Forecast) -> None:
 _LOCKED_FIELDS = [
     f.attname
     for f in Question._meta.concrete_fields
-    if f.attname in {"id", "type", "title", "published_at", "state", "close_time", "known_at"}
+    if f.attname
+    in {
+        "id",
+        "type",
+        "title",
+        "published_at",
+        "state",
+        "close_time",
+        "known_at",
+        # numeric and date questions: the range their CDF is checked on, and the unit for the response
+        "range_lower",
+        "range_upper",
+        "open_lower",
+        "open_upper",
+        "unit",
+    }
 ]
 _locked_sql: dict[str, str] = {}
 
@@ -187,10 +247,10 @@ def forecast_submit_checked(
             raise Question.DoesNotExist(f"no question {question_id}")
         q, labels = found
         payload, rationale = check(q)
-        vector = _vector_and_rationale(question_type=q.type, labels=labels, payload=payload, rationale=rationale)
+        values = _values_and_rationale(q=q, labels=labels, payload=payload, rationale=rationale)
         now = timezone.now()
         question_check_open(q, now)
-        forecast = _forecast_insert(q=q, user=user, vector=vector, rationale=rationale, now=now)
+        forecast = _forecast_insert(q=q, user=user, values=values, rationale=rationale, now=now)
     return forecast, q, labels
 
 
@@ -241,27 +301,23 @@ def forecasts_import(*, question: Question, rows: Sequence[ForecastRow]) -> list
     commit. Returns the new rows."""
     if not rows:
         return []
-    labels = [o.label for o in question.options.all()]
-    vectors: list[list[float] | None] = []
-    for i, row in enumerate(rows):
-        try:
-            if row.withdraw:
-                if row.payload:
-                    raise DomainError("a withdrawal carries no probabilities", field="withdraw")
-                if row.rationale:
-                    raise DomainError("a withdrawal carries no rationale", field="rationale")
-                vectors.append(None)
-                continue
-            vectors.append(probability_vector(question_type=question.type, labels=labels, payload=row.payload))
-            if not isinstance(row.rationale, str):
-                raise DomainError("must be text", field="rationale")
-            if len(row.rationale) > 10000:
-                raise DomainError("must be at most 10000 characters", field="rationale")
-        except DomainError as e:
-            raise _at_row(i, e) from e
-    order = sorted(range(len(rows)), key=lambda i: rows[i].at)
     with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
         q = Question.objects.select_for_update().get(pk=question.pk)
+        labels = [o.label for o in q.options.all()]
+        values: list[ForecastValues | None] = []
+        for i, row in enumerate(rows):
+            try:
+                if row.withdraw:
+                    if row.payload:
+                        raise DomainError("a withdrawal carries no probabilities", field="withdraw")
+                    if row.rationale:
+                        raise DomainError("a withdrawal carries no rationale", field="rationale")
+                    values.append(None)
+                    continue
+                values.append(_values_and_rationale(q=q, labels=labels, payload=row.payload, rationale=row.rationale))
+            except DomainError as e:
+                raise _at_row(i, e) from e
+        order = sorted(range(len(rows)), key=lambda i: rows[i].at)
         for i in order:
             try:
                 question_check_open(q, rows[i].at)
@@ -299,23 +355,11 @@ def forecasts_import(*, question: Question, rows: Sequence[ForecastRow]) -> list
             standing[user_id] = not withdraw
         new = []
         for i in order:
-            row, vector = rows[i], vectors[i]
-            if vector is None:
+            row, given = rows[i], values[i]
+            if given is None:
                 new.append(Forecast(question=q, user=row.user, kind=Forecast.Kind.WITHDRAWAL, created_at=row.at))
             else:
-                new.append(
-                    Forecast(
-                        question=q,
-                        user=row.user,
-                        kind=Forecast.Kind.FORECAST,
-                        created_at=row.at,
-                        probabilities=vector,
-                        p_min=min(vector),
-                        p_max=max(vector),
-                        p_sum=sum(vector),
-                        rationale=row.rationale,
-                    )
-                )
+                new.append(_forecast_row(q=q, user=row.user, values=given, rationale=row.rationale, now=row.at))
         created = Forecast.objects.bulk_create(new, batch_size=2000)
         enqueue_on_commit(crowd_update, q.pk, once_key=crowd_pending_key(q.pk))
     return created

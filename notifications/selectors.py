@@ -96,7 +96,8 @@ def crowd_move_candidates(now: datetime) -> list[dict]:
 
     Published means what the API shows that user: the question's crowd is revealed (the reveal
     time has passed, or the user is staff: crowd_visible's rule) and the aggregate has enough
-    forecasters to be shown (a null point is not published)."""
+    forecasters to be shown (a null point is not published). On a numeric or date question
+    (`question__type`) the points are crowd CDFs."""
     points = CrowdPoint.objects.filter(question=OuterRef("question_id"), method=DEFAULT_AGGREGATE)
     then = points.filter(time__gte=OuterRef("created_at"), probabilities__isnull=False).order_by("time")
     current = points.filter(is_latest=True)
@@ -114,7 +115,16 @@ def crowd_move_candidates(now: datetime) -> list[dict]:
             crowd_now=Subquery(current.values("probabilities")[:1], output_field=JSONField()),
         )
         .filter(crowd_then__isnull=False, crowd_now__isnull=False)
-        .values("id", "user_id", "question_id", "move_threshold", "crowd_then", "crowd_now", "question__title")
+        .values(
+            "id",
+            "user_id",
+            "question_id",
+            "move_threshold",
+            "crowd_then",
+            "crowd_now",
+            "question__title",
+            "question__type",
+        )
         .order_by("id")
     )
 

@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from config.enqueue import enqueue_on_commit
 from config.exceptions import ValidationFailed
-from questions.models import Option, Question, ResolutionEvent
+from forecast_math.continuous import GRID, from_range_units, quantile
+from questions.models import CONTINUOUS_TYPES, Option, Question, ResolutionEvent
+from questions.selectors import outcome_text, value_text
 
 from . import emails, selectors
 from .models import (
@@ -180,7 +182,7 @@ def _quoted(title: str) -> str:
 def resolution_message(question: Question, event: ResolutionEvent | None) -> str:
     title = _quoted(question.title)
     if event is None or event.action == ResolutionEvent.Action.RESOLVE:
-        outcome = event.to_outcome if event else (question.resolved_option.label if question.resolved_option_id else "")
+        outcome = event.to_outcome if event else outcome_text(question)
         if event is None or event.from_state == Question.State.OPEN:
             return f"{title} resolved as {outcome}. Your score is on its page."
         was = event.from_outcome or event.from_state
@@ -238,13 +240,23 @@ def _pct(p: float) -> str:
 def crowd_moves_notify(*, now: datetime | None = None) -> int:
     """Tell each user whose question's published crowd moved by more than their move_threshold
     (default 10 probability points, on any option) since their standing forecast: from the crowd
-    as first published at or after that forecast to the current crowd. Once per forecast. Only
-    open questions, and only crowds the user may see (selectors.crowd_move_candidates)."""
+    as first published at or after that forecast to the current crowd. On a numeric or date
+    question: the crowd's median moved by more than move_threshold percent of the range. Once per
+    forecast. Only open questions, and only crowds the user may see
+    (selectors.crowd_move_candidates)."""
     now = now or timezone.now()
     moved = []
+    continuous = []
     for r in selectors.crowd_move_candidates(now):
         then, current = r["crowd_then"], r["crowd_now"]
         if not (isinstance(then, list) and isinstance(current, list) and len(then) == len(current)):
+            continue
+        if r["question__type"] in CONTINUOUS_TYPES:
+            if (
+                len(then) == GRID
+                and abs(quantile(current, 0.5) - quantile(then, 0.5)) * 100 > r["move_threshold"] + 1e-9
+            ):
+                continuous.append(r)
             continue
         diffs = [abs(b - a) for a, b in zip(then, current, strict=True)]
         i = max(range(len(diffs)), key=lambda j: (diffs[j], -j))
@@ -267,7 +279,30 @@ def crowd_moves_notify(*, now: datetime | None = None) -> int:
             what = f"on {_quoted(labels.get((r['question_id'], i), str(i)))} from {_pct(a)} to {_pct(b)}"
         message = f"The crowd on {title} moved {what} since your last forecast."
         notices.append(Notice(r["user_id"], r["question_id"], r["id"], message))
+    notices += _median_moves(continuous)
     return len(notifications_create(kind=Kind.CROWD_MOVED, notices=notices, now=now))
+
+
+def _median_moves(rows: list[dict]) -> list[Notice]:
+    """crowd_moved on numeric and date questions: the crowd's median moved by more than the user's
+    threshold, read as percentage points of the question's range (10: a tenth of the range)."""
+    if not rows:
+        return []
+    questions = Question.objects.in_bulk({r["question_id"] for r in rows})
+    notices = []
+    for r in rows:
+        q = questions[r["question_id"]]
+        a, b = (
+            from_range_units(quantile(r[name], 0.5), q.range_lower, q.range_upper)
+            for name in ("crowd_then", "crowd_now")
+        )
+        message = (
+            f"The crowd's median on {_quoted(q.title)} moved from {value_text(q, a, approximate=True)} "
+            f"to {value_text(q, b, approximate=True)} "
+            "since your last forecast."
+        )
+        notices.append(Notice(r["user_id"], r["question_id"], r["id"], message))
+    return notices
 
 
 def closing_notify(*, now: datetime | None = None) -> int:

@@ -15,17 +15,37 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from config.exceptions import DomainError
+from forecast_math import parse_instant
 
 from . import services
 from .lint import candidate_lint, question_lint_stored
-from .models import Article, Candidate, Option, Question, ResolutionEvent, ScoringMode, Series
+from .models import CONTINUOUS_TYPES, Article, Candidate, Option, Question, ResolutionEvent, ScoringMode, Series
+from .selectors import outcome_text, value_json, value_text
 
-#: The terms that are columns of Question (the options are the inline's rows).
-TERMS_COLUMNS = tuple(name for name in services.QUESTION_TERMS_FIELDS if name != "options")
+#: The range bounds are edited as text in the form fields "lower" and "upper" (a number, or an
+#: ISO 8601 instant for a date question), not as the float columns (a date's POSIX seconds).
+RANGE_FORM_FIELDS = {"range_lower": "lower", "range_upper": "upper"}
+#: The terms on the form (the options are the inline's rows), the bounds by their form names.
+TERMS_COLUMNS = tuple(RANGE_FORM_FIELDS.get(name, name) for name in services.QUESTION_TERMS_FIELDS if name != "options")
+#: The range's fields, shown in their own fieldset (all terms except the unit, which is wording).
+RANGE_FIELDS = ("lower", "upper", "open_lower", "open_upper", "unit")
+TERMS_MAIN = tuple(name for name in TERMS_COLUMNS if name not in RANGE_FIELDS)
 #: Where QuestionAdmin.changeform_view keeps a service's refusal while it shows the form again.
 REFUSAL_ATTR = "question_admin_refusal"
 #: Where terms_frozen keeps its answers for the rest of the request.
 FROZEN_CACHE_ATTR = "question_admin_terms_frozen"
+
+
+def range_text(question: Question) -> str:
+    """The range of a numeric or date question for the resolve page: "0 kt (closed) .. 200 kt
+    (open: the outcome may be above)"; "" for other questions."""
+    if not question.is_continuous:
+        return ""
+    low = value_text(question, question.range_lower)
+    high = value_text(question, question.range_upper)
+    low += " (open: the outcome may be below)" if question.open_lower else " (closed)"
+    high += " (open: the outcome may be above)" if question.open_upper else " (closed)"
+    return f"{low} .. {high}"
 
 
 def lint_html(findings) -> str:
@@ -106,8 +126,34 @@ class ResolveForm(forms.Form):
 
     def __init__(self, *args, question: Question, **kwargs):
         super().__init__(*args, **kwargs)
+        self.question = question
+        if question.is_continuous:
+            # A value (a number; an ISO 8601 instant for a date question), or below/above/annulled:
+            # question_resolve reads it (a value beyond an open bound resolves as below/above).
+            what = "the value (a number)" if question.type == "numeric" else "the date (ISO 8601, UTC)"
+            extra = "".join(
+                f", '{word}'"
+                for word, is_open in (("below", question.open_lower), ("above", question.open_upper))
+                if is_open
+            )
+            self.fields["resolution"] = forms.CharField(
+                max_length=100, help_text=f"The true outcome: {what}{extra}, or 'annulled'."
+            )
+            return
         choices = [(o.label, o.label) for o in question.options.all()] + [("annulled", "Annulled")]
         self.fields["resolution"].choices = choices
+
+    def clean_resolution(self):
+        value = self.cleaned_data["resolution"]
+        if not self.question.is_continuous:
+            return value
+        value = value.strip()
+        if value in ("below", "above", "annulled") or self.question.type == "date":
+            return value
+        try:
+            return float(value)
+        except ValueError:
+            raise forms.ValidationError("must be a number, or one of 'below', 'above', 'annulled'") from None
 
 
 class QuestionAdminForm(forms.ModelForm):
@@ -123,8 +169,25 @@ class QuestionAdminForm(forms.ModelForm):
     refusal: DomainError | None = None
     keep_if_omitted: tuple[str, ...] = ()
 
+    lower = forms.CharField(
+        required=False,
+        max_length=64,
+        help_text="Numeric and date questions: the lower bound, a number (a date question: an ISO 8601 "
+        "instant such as 2025-03-01T00:00:00Z).",
+    )
+    upper = forms.CharField(
+        required=False,
+        max_length=64,
+        help_text="Numeric and date questions: the upper bound (as the lower one).",
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for column, name in RANGE_FORM_FIELDS.items():
+                value = value_json(self.instance, getattr(self.instance, column))
+                if name in self.fields:
+                    self.fields[name].initial = self.initial[name] = "" if value is None else str(value)
         for name in self.keep_if_omitted:
             field = self.fields.get(name)
             if field is None or not self.is_bound:
@@ -145,9 +208,27 @@ class QuestionAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        qtype = cleaned.get("type", self.instance.type)
+        for column, name in RANGE_FORM_FIELDS.items():
+            if name not in self.fields or self.fields[name].disabled:
+                continue
+            text = (cleaned.get(name) or "").strip()
+            if not text:
+                cleaned[column] = None
+            elif qtype == "date":
+                try:
+                    cleaned[column] = parse_instant(text, allow_date=True)
+                except ValueError:
+                    self.add_error(name, "must be an ISO 8601 date-time such as 2025-03-01T00:00:00Z")
+            else:
+                try:
+                    cleaned[column] = float(text)
+                except ValueError:
+                    self.add_error(name, "must be a number")
         if self.refusal is not None:
             fields = self.refusal.fields or {None: [self.refusal.message]}
             for name, rules in fields.items():
+                name = RANGE_FORM_FIELDS.get(name, name)
                 if name in self.fields:
                     self.add_error(name, rules)
                 else:
@@ -175,8 +256,16 @@ class QuestionAdmin(admin.ModelAdmin):
         (
             "Terms",
             {
-                "fields": TERMS_COLUMNS,
+                "fields": TERMS_MAIN,
                 "description": "What forecasts answer. Frozen, with the options, once the question has forecasts.",
+            },
+        ),
+        (
+            "Range (numeric and date questions)",
+            {
+                "fields": RANGE_FIELDS,
+                "description": "Instead of options. The bounds and open/closed are frozen once the question has "
+                "forecasts; an open bound lets the outcome fall beyond it.",
             },
         ),
         ("Visibility", {"fields": ("published_at", "crowd_reveal_time")}),
@@ -186,7 +275,7 @@ class QuestionAdmin(admin.ModelAdmin):
                 "fields": (
                     "state",
                     "known_at",
-                    "resolved_option",
+                    "outcome",
                     "resolved_at",
                     "resolution_version",
                     "scored_version",
@@ -198,14 +287,15 @@ class QuestionAdmin(admin.ModelAdmin):
     )
     add_fieldsets = (
         (None, {"fields": ("title", "slug", "series", "description", "resolution_criteria", "indicator")}),
-        ("Terms", {"fields": TERMS_COLUMNS}),
+        ("Terms", {"fields": TERMS_MAIN}),
+        ("Range (numeric and date questions)", {"fields": RANGE_FIELDS}),
         ("Visibility", {"fields": ("published_at", "crowd_reveal_time")}),
         ("Source", {"fields": ("article", "source_start", "source_end")}),
     )
     readonly_fields = (
         "state",
         "known_at",
-        "resolved_option",
+        "outcome",
         "resolved_at",
         "resolution_version",
         "scored_version",
@@ -215,6 +305,19 @@ class QuestionAdmin(admin.ModelAdmin):
     )
     actions = ["annul_selected", "unresolve_selected"]
     change_form_template = "admin/questions/question/change_form.html"
+
+    @admin.display(description="Outcome")
+    def outcome(self, obj: Question) -> str:
+        return (outcome_text(obj) or "—") if obj is not None and obj.pk else "—"
+
+    @admin.display(description="Lower")
+    def lower(self, obj: Question) -> str:
+        """The lower bound as text (shown read-only once the terms are frozen)."""
+        return "—" if obj is None or obj.range_lower is None else str(value_json(obj, obj.range_lower))
+
+    @admin.display(description="Upper")
+    def upper(self, obj: Question) -> str:
+        return "—" if obj is None or obj.range_upper is None else str(value_json(obj, obj.range_upper))
 
     @admin.display(description="Linter")
     def lint_findings(self, obj: Question):
@@ -267,6 +370,13 @@ class QuestionAdmin(admin.ModelAdmin):
         if change:
             editable = services.QUESTION_TERMS_FIELDS + services.QUESTION_FREE_FIELDS
             changes = {name: data[name] for name in form.changed_data if name in editable}
+            for column, name in RANGE_FORM_FIELDS.items():
+                if name in form.changed_data:
+                    changes[column] = data.get(column)
+            if "type" in changes and changes["type"] in CONTINUOUS_TYPES:
+                for column in RANGE_FORM_FIELDS:  # a type changed to numeric/date takes the range on the form
+                    if column in data:
+                        changes.setdefault(column, data[column])
             if labels is not None:
                 changes["options"] = labels
             question = services.question_update(question=form.instance, by=request.user, changes=changes)
@@ -289,6 +399,11 @@ class QuestionAdmin(admin.ModelAdmin):
                 source_start=data["source_start"],
                 source_end=data["source_end"],
                 indicator=data["indicator"],
+                range_lower=data.get("range_lower"),
+                range_upper=data.get("range_upper"),
+                open_lower=data["open_lower"],
+                open_upper=data["open_upper"],
+                unit=data["unit"],
             )
             if data["published_at"] is not None and data["published_at"] != question.published_at:
                 question = services.question_update(
@@ -344,12 +459,16 @@ class QuestionAdmin(admin.ModelAdmin):
             except DomainError as e:
                 form.add_error(None, f"{e.field or 'resolution'}: {e.message}")
             else:
-                messages.success(request, f"Resolved as {form.cleaned_data['resolution']}; scoring is queued.")
+                question.refresh_from_db()
+                done = f"Resolved as {outcome_text(question)}" if question.state == "resolved" else "Annulled"
+                messages.success(request, f"{done}; scoring is queued.")
                 return redirect(reverse("admin:questions_question_change", args=[pk]))
         context = {
             **self.admin_site.each_context(request),
             "form": form,
             "question": question,
+            "outcome": outcome_text(question),
+            "range_text": range_text(question),
             "opts": self.model._meta,
             "title": f"Resolve: {question.title}",
         }

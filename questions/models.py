@@ -63,10 +63,24 @@ class Article(models.Model):
         return self.title
 
 
+#: No outcome recorded: an unresolved or annulled question.
+_NO_OUTCOME = {"resolved_option__isnull": True, "resolved_value__isnull": True, "resolved_outside": ""}
+
+CONTINUOUS_TYPES = ("numeric", "date")
+#: Range bounds lie within [-RANGE_LIMIT, RANGE_LIMIT]: finite (NaN and infinities fail the check).
+RANGE_LIMIT = 1e300
+
+
 class Question(models.Model):
     class Type(models.TextChoices):
         BINARY = "binary", "Binary"
         MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
+        NUMERIC = "numeric", "Numeric"
+        DATE = "date", "Date"
+
+    class Outside(models.TextChoices):
+        BELOW = "below", "Below the lower bound"
+        ABOVE = "above", "Above the upper bound"
 
     class State(models.TextChoices):
         OPEN = "open", "Unresolved"
@@ -87,8 +101,33 @@ class Question(models.Model):
     scoring_mode = models.CharField(max_length=12, choices=ScoringMode.choices, default=ScoringMode.CONTINUOUS)
     published_at = models.DateTimeField(null=True, blank=True, help_text="Unpublished questions are drafts.")
 
+    # Numeric and date questions ("continuous"): the range [range_lower, range_upper] (date: UTC
+    # instants as POSIX seconds), each bound open (probability mass may fall beyond it) or closed.
+    range_lower = models.FloatField(
+        null=True, blank=True, help_text="Numeric/date: the lower bound (date: POSIX seconds)."
+    )
+    range_upper = models.FloatField(
+        null=True, blank=True, help_text="Numeric/date: the upper bound (date: POSIX seconds)."
+    )
+    open_lower = models.BooleanField(
+        default=False, help_text="Numeric/date: the outcome may fall below the lower bound."
+    )
+    open_upper = models.BooleanField(
+        default=False, help_text="Numeric/date: the outcome may fall above the upper bound."
+    )
+    unit = models.CharField(max_length=40, blank=True, help_text="Numeric: the unit of the values, e.g. 'million t'.")
+
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     resolved_option = models.ForeignKey("Option", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    resolved_value = models.FloatField(
+        null=True, blank=True, help_text="Numeric/date: the outcome (date: POSIX seconds)."
+    )
+    resolved_outside = models.CharField(
+        max_length=5,
+        blank=True,
+        choices=Outside.choices,
+        help_text="Numeric/date: the outcome fell beyond an open bound.",
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     # Incremented by every resolve/annul/unresolve; the scoring job records the version it scored,
     # so stale or missing scores are found by comparing the two.
@@ -114,11 +153,47 @@ class Question(models.Model):
             models.CheckConstraint(condition=Q(close_time__gt=models.F("open_time")), name="question_close_after_open"),
             models.CheckConstraint(
                 condition=(
-                    Q(state="open", resolved_option__isnull=True, resolved_at__isnull=True)
-                    | Q(state="resolved", resolved_option__isnull=False, resolved_at__isnull=False)
-                    | Q(state="annulled", resolved_option__isnull=True, resolved_at__isnull=False)
+                    Q(state="open", resolved_at__isnull=True, **_NO_OUTCOME)
+                    | (
+                        Q(state="resolved", resolved_at__isnull=False)
+                        & (
+                            Q(resolved_option__isnull=False, resolved_value__isnull=True, resolved_outside="")
+                            | Q(resolved_option__isnull=True, resolved_value__isnull=False, resolved_outside="")
+                            | Q(
+                                resolved_option__isnull=True,
+                                resolved_value__isnull=True,
+                                resolved_outside__in=["below", "above"],
+                            )
+                        )
+                    )
+                    | Q(state="annulled", resolved_at__isnull=False, **_NO_OUTCOME)
                 ),
                 name="question_one_resolution_state",
+            ),
+            # A continuous question has a finite range lower < upper (NaN fails too); the others have none.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        type__in=["numeric", "date"],
+                        range_lower__isnull=False,
+                        range_upper__isnull=False,
+                        range_lower__gte=-RANGE_LIMIT,
+                        range_upper__lte=RANGE_LIMIT,
+                        range_upper__gt=models.F("range_lower"),
+                    )
+                    | (
+                        ~Q(type__in=["numeric", "date"])
+                        & Q(range_lower__isnull=True, range_upper__isnull=True, open_lower=False, open_upper=False)
+                        & Q(resolved_value__isnull=True, resolved_outside="")
+                    )
+                ),
+                name="question_range_valid",
+            ),
+            # An outcome beyond a bound only past an open one.
+            models.CheckConstraint(
+                condition=~Q(resolved_outside="below", open_lower=False)
+                & ~Q(resolved_outside="above", open_upper=False),
+                name="question_outside_open_bound",
             ),
             models.CheckConstraint(
                 condition=Q(source_start__isnull=True) | Q(source_end__gt=models.F("source_start")),
@@ -139,6 +214,11 @@ class Question(models.Model):
     @property
     def reveal_time(self):
         return self.crowd_reveal_time or self.open_time
+
+    @property
+    def is_continuous(self) -> bool:
+        """A numeric or date question: a range, a CDF forecast, a value outcome; no options."""
+        return self.type in CONTINUOUS_TYPES
 
 
 class Option(models.Model):

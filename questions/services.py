@@ -8,8 +8,9 @@ nothing above depends on them (asked through the `terms_frozen_query` signal, un
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,10 +20,13 @@ from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError, ValidationFailed
 
-from .models import Article, Option, Question, ResolutionEvent, ScoringMode, Series
+from .models import CONTINUOUS_TYPES, RANGE_LIMIT, Article, Option, Question, ResolutionEvent, ScoringMode, Series
+from .selectors import continuous_value, outcome_text, value_text
 from .signals import resolution_changed, terms_frozen_query
 
 BINARY_OPTIONS = ("yes", "no")
+TYPE_RULE = "must be 'binary', 'multiple_choice', 'numeric' or 'date'"
+UNIT_MAX = 40
 logger = logging.getLogger(__name__)
 
 
@@ -53,14 +57,40 @@ def question_validate(
     known_at: datetime | None = None,
     crowd_reveal_time: datetime | None = None,
     scoring_mode: str | None = None,
+    range_lower: Any = None,
+    range_upper: Any = None,
+    open_lower: Any = False,
+    open_upper: Any = False,
+    unit: Any = "",
 ) -> list[str]:
-    """Check the fields of a new question; returns the option labels in order.
+    """Check the fields of a new question; returns the option labels in order (none for a
+    numeric or date question).
+
+    A numeric or date question needs its range: `range_lower` < `range_upper`, finite numbers (a
+    date question: aware datetimes, ISO 8601 text such as "2025-03-01T00:00:00Z", or numbers of
+    POSIX seconds; stored as POSIX seconds); `open_lower` / `open_upper` (booleans) open a bound;
+    `unit` (numeric only, at most 40 characters). It has no options and is not ordered. Binary
+    and multiple-choice questions have no range, open bound or unit.
 
     Raises ValidationFailed naming every field at fault."""
     errors: dict[str, list[str]] = {}
     labels: list[str] = []
+    range_errors, _bounds = question_range(
+        type=type,
+        range_lower=range_lower,
+        range_upper=range_upper,
+        open_lower=open_lower,
+        open_upper=open_upper,
+        unit=unit,
+    )
+    errors.update(range_errors)
     if type not in Question.Type.values:
-        errors["type"] = ["must be 'binary' or 'multiple_choice'"]
+        errors["type"] = [TYPE_RULE]
+    elif type in CONTINUOUS_TYPES:
+        if options not in (None, [], ()):
+            errors["options"] = [f"a {type} question has no options (its forecasts are distributions over its range)"]
+        if ordered:
+            errors["ordered"] = ["only multiple-choice questions can be ordered"]
     elif type == Question.Type.BINARY:
         if options not in (None, [], list(BINARY_OPTIONS), tuple(BINARY_OPTIONS)):
             errors["options"] = ["a binary question has no options (they are 'yes' and 'no')"]
@@ -98,6 +128,72 @@ def question_validate(
     return labels
 
 
+def _bound(type: str, value: Any, name: str) -> tuple[float | None, str | None]:
+    """One range bound -> (float, None) or (None, the rule it breaks)."""
+    if value is None:
+        return None, "is required for a numeric or date question"
+    if type == Question.Type.DATE and isinstance(value, (datetime, str)):
+        try:
+            x = continuous_value(question_type=type, value=value, field=name)
+        except DomainError as e:
+            return None, e.message
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        what = "an ISO 8601 date-time (or POSIX seconds)" if type == Question.Type.DATE else "a number"
+        return None, f"must be {what}"
+    else:
+        x = float(value)
+    if not math.isfinite(x):
+        return None, "must be a finite number"
+    if abs(x) > RANGE_LIMIT:
+        return None, f"must lie within ±{RANGE_LIMIT:g}"
+    if type == Question.Type.DATE:
+        try:
+            datetime.fromtimestamp(x, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None, "must be an instant between the years 1 and 9999"
+    return x, None
+
+
+def question_range(
+    *, type: str, range_lower: Any, range_upper: Any, open_lower: Any = False, open_upper: Any = False, unit: Any = ""
+) -> tuple[dict[str, list[str]], tuple[float, float] | None]:
+    """The range fields of a question checked: (errors by field, (lower, upper) as stored, i.e. a
+    date question's bounds in POSIX seconds, or None). The rules are question_validate's."""
+    errors: dict[str, list[str]] = {}
+    for name, flag in (("open_lower", open_lower), ("open_upper", open_upper)):
+        if not isinstance(flag, bool):
+            errors[name] = ["must be true or false"]
+    if unit is None:
+        unit = ""
+    if not isinstance(unit, str):
+        errors["unit"] = ["must be text"]
+    elif len(unit.strip()) > UNIT_MAX:
+        errors["unit"] = [f"must be at most {UNIT_MAX} characters"]
+    if type not in CONTINUOUS_TYPES:
+        for name, value in (("range_lower", range_lower), ("range_upper", range_upper)):
+            if value is not None:
+                errors[name] = ["only numeric and date questions have a range"]
+        for name, flag in (("open_lower", open_lower), ("open_upper", open_upper)):
+            if flag is True:
+                errors[name] = ["only numeric and date questions have open bounds"]
+        if isinstance(unit, str) and unit.strip():
+            errors["unit"] = ["only numeric questions have a unit"]
+        return errors, None
+    if type == Question.Type.DATE and isinstance(unit, str) and unit.strip():
+        errors["unit"] = ["a date question has no unit (its values are dates)"]
+    lower, rule = _bound(type, range_lower, "range_lower")
+    if rule:
+        errors["range_lower"] = [rule]
+    upper, rule = _bound(type, range_upper, "range_upper")
+    if rule:
+        errors["range_upper"] = [rule]
+    if lower is not None and upper is not None and not upper > lower:
+        errors["range_upper"] = ["must be greater than range_lower"]
+    if errors or lower is None or upper is None:
+        return errors, None
+    return errors, (lower, upper)
+
+
 def question_create(
     *,
     type: str,
@@ -118,9 +214,18 @@ def question_create(
     source_start: int | None = None,
     source_end: int | None = None,
     indicator: str = "",
+    range_lower: Any = None,
+    range_upper: Any = None,
+    open_lower: bool = False,
+    open_upper: bool = False,
+    unit: str = "",
 ) -> Question:
     """Create a question and its options in one transaction. The scoring mode defaults to the
-    series'. With an article, the passage is copied from the article's text at the offsets."""
+    series'. With an article, the passage is copied from the article's text at the offsets.
+
+    A numeric or date question takes its range instead of options (question_validate's rules); a
+    date question's bounds may be given as aware datetimes or ISO 8601 text and are stored as
+    POSIX seconds."""
     labels = question_validate(
         type=type,
         title=title,
@@ -131,7 +236,14 @@ def question_create(
         known_at=known_at,
         crowd_reveal_time=crowd_reveal_time,
         scoring_mode=scoring_mode,
+        range_lower=range_lower,
+        range_upper=range_upper,
+        open_lower=open_lower,
+        open_upper=open_upper,
+        unit=unit,
     )
+    _errors, bounds = question_range(type=type, range_lower=range_lower, range_upper=range_upper)
+    lower, upper = bounds if bounds is not None else (None, None)
     if slug and Question.objects.filter(slug=slug).exists():
         raise DomainError("a question with this slug exists", field="slug", code="unique")
     passage = ""
@@ -159,6 +271,11 @@ def question_create(
             source_end=source_end if passage else None,
             source_passage=passage,
             indicator=indicator,
+            range_lower=lower,
+            range_upper=upper,
+            open_lower=bool(open_lower) and bounds is not None,
+            open_upper=bool(open_upper) and bounds is not None,
+            unit=(unit or "").strip(),
         )
         Option.objects.bulk_create(
             [Option(question=question, label=label, position=i) for i, label in enumerate(labels)]
@@ -170,15 +287,11 @@ def _lock(question: Question) -> Question:
     return Question.objects.select_for_update().get(pk=question.pk)
 
 
-def _outcome_label(question: Question) -> str:
-    return question.resolved_option.label if question.resolved_option_id else ""
-
-
 def _record(
     q: Question, *, action: str, by: Any, at: datetime, from_state: str, from_outcome: str, note: str
 ) -> ResolutionEvent:
     q.resolution_version += 1
-    q.save(update_fields=["state", "resolved_option", "resolved_at", "known_at", "resolution_version"])
+    q.save(update_fields=[name for name in QUESTION_RESOLUTION_FIELDS if name != "scored_version"])
     return ResolutionEvent.objects.create(
         question=q,
         action=action,
@@ -187,7 +300,7 @@ def _record(
         from_state=from_state,
         from_outcome=from_outcome,
         to_state=q.state,
-        to_outcome=_outcome_label(q),
+        to_outcome=outcome_text(q)[:200],
         known_at=q.known_at,
         note=note,
         version=q.resolution_version,
@@ -197,27 +310,36 @@ def _record(
 def question_resolve(
     *,
     question: Question,
-    outcome: str,
+    outcome: Any,
     by: Any,
     known_at: datetime | None = None,
     note: str = "",
     at: datetime | None = None,
 ) -> Question:
-    """Resolve `question` as `outcome` (an option label; "yes"/"no" for binary; "annulled" annuls).
+    """Resolve `question` as `outcome`; "annulled" annuls it (question_annul).
+
+    The outcome of a binary or multiple-choice question is an option label ("yes"/"no" for
+    binary). Of a numeric question: a number; of a date question: an ISO 8601 instant (or an aware
+    datetime); of either, "below" or "above" when that bound is open. A value beyond an open bound
+    resolves as "below"/"above"; beyond a closed one it is refused (field "resolution").
 
     Locks the question row, so any forecast submission either commits before this (and counts)
     or sees the resolution and is refused. Resolving before the scheduled close closes the question
     early: `known_at` defaults to now. Resolving a resolved question with another outcome or
     known_at is a correction, recorded as such. Enqueues `question_score` after commit."""
-    if outcome == "annulled":
+    if isinstance(outcome, str) and outcome == "annulled":
         return question_annul(question=question, by=by, note=note, at=at)
     with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
         q = _lock(question)
         now = at or timezone.now()  # read under the lock: later than any forecast that got in first
-        option = q.options.filter(label=outcome).first()
-        if option is None:
-            valid = ", ".join(repr(o.label) for o in q.options.all())
-            raise DomainError(f"must be one of {valid} or 'annulled'", field="resolution")
+        option, value, outside = None, None, ""
+        if q.is_continuous:
+            value, outside = continuous_resolution(question=q, outcome=outcome)
+        else:
+            option = q.options.filter(label=outcome).first() if isinstance(outcome, str) else None
+            if option is None:
+                valid = ", ".join(repr(o.label) for o in q.options.all())
+                raise DomainError(f"must be one of {valid} or 'annulled'", field="resolution")
         if known_at is not None:
             if known_at <= q.open_time:
                 raise DomainError("must be after the question's open_time", field="known_at")
@@ -228,16 +350,61 @@ def question_resolve(
         elif now < q.close_time and not q.known_at:
             known_at = now
         new_known_at = known_at if known_at is not None else q.known_at
-        if q.state == Question.State.RESOLVED and q.resolved_option_id == option.pk and q.known_at == new_known_at:
-            raise Conflict(f"already resolved as {outcome!r}", field="resolution", code="already_resolved")
-        from_state, from_outcome = q.state, _outcome_label(q)
+        same = (q.resolved_option_id, q.resolved_value, q.resolved_outside) == (
+            option.pk if option else None,
+            value,
+            outside,
+        )
+        if q.state == Question.State.RESOLVED and same and q.known_at == new_known_at:
+            raise Conflict(f"already resolved as {outcome_text(q)!r}", field="resolution", code="already_resolved")
+        from_state, from_outcome = q.state, outcome_text(q)[:200]
         q.state = Question.State.RESOLVED
         q.resolved_option = option
+        q.resolved_value = value
+        q.resolved_outside = outside
         q.resolved_at = now
         q.known_at = new_known_at
         _record(q, action="resolve", by=by, at=now, from_state=from_state, from_outcome=from_outcome, note=note)
         _announce_resolution_change(q.pk)
     return q
+
+
+def continuous_resolution(*, question: Question, outcome: Any) -> tuple[float | None, str]:
+    """A numeric or date question's outcome as question_resolve takes it -> (resolved_value,
+    resolved_outside): a value within the range -> (value, ""); "below"/"above", or a value beyond
+    an open bound -> (None, "below"/"above"). Refused (DomainError, field "resolution"): anything
+    else, "below"/"above" at a closed bound, a value beyond a closed bound. Reads only the
+    question's type, range, open bounds and unit (an unsaved Question will do)."""
+    q = question
+    side = {"below": Question.Outside.BELOW, "above": Question.Outside.ABOVE}
+    if isinstance(outcome, str) and outcome in side:
+        is_open = q.open_lower if outcome == "below" else q.open_upper
+        if not is_open:
+            bound = "lower" if outcome == "below" else "upper"
+            raise DomainError(
+                f"the {bound} bound is closed: the outcome cannot be {outcome!r} "
+                f"(give the value, within {value_text(q, q.range_lower)} .. {value_text(q, q.range_upper)})",
+                field="resolution",
+            )
+        return None, side[outcome]
+    try:
+        value = continuous_value(question_type=q.type, value=outcome, field="resolution")
+    except DomainError as e:
+        what = "a finite number" if q.type == Question.Type.NUMERIC else "an ISO 8601 instant"
+        extra = ", 'below'" * q.open_lower + ", 'above'" * q.open_upper
+        raise DomainError(f"must be {what}{extra} or 'annulled' ({e.message})", field="resolution") from None
+    for is_below, bound, is_open in ((True, q.range_lower, q.open_lower), (False, q.range_upper, q.open_upper)):
+        beyond = value < bound if is_below else value > bound
+        if not beyond:
+            continue
+        if is_open:
+            return None, Question.Outside.BELOW if is_below else Question.Outside.ABOVE
+        name = "lower" if is_below else "upper"
+        raise DomainError(
+            f"must not be {'below' if is_below else 'above'} the closed {name} bound {value_text(q, bound)}",
+            field="resolution",
+        )
+    return value, ""
 
 
 def question_annul(*, question: Question, by: Any, note: str = "", at: datetime | None = None) -> Question:
@@ -287,9 +454,11 @@ def _unresolve_as(
         now = at or timezone.now()  # read under the lock: later than any forecast that got in first
         if q.state == refuse_from:
             raise refusal
-        from_state, from_outcome = q.state, _outcome_label(q)
+        from_state, from_outcome = q.state, outcome_text(q)[:200]
         q.state = state
         q.resolved_option = None
+        q.resolved_value = None
+        q.resolved_outside = ""
         q.resolved_at = now if state == Question.State.ANNULLED else None
         if state == Question.State.OPEN:
             q.known_at = None
@@ -300,7 +469,18 @@ def _unresolve_as(
 
 #: The terms of a question: what its forecasts mean and how they are scored. Frozen once anything
 #: above depends on them (a forecast exists). "options" is the list of option labels in order.
-QUESTION_TERMS_FIELDS = ("type", "options", "ordered", "open_time", "close_time", "scoring_mode")
+QUESTION_TERMS_FIELDS = (
+    "type",
+    "options",
+    "ordered",
+    "open_time",
+    "close_time",
+    "scoring_mode",
+    "range_lower",
+    "range_upper",
+    "open_lower",
+    "open_upper",
+)
 #: Editable at any time: wording, grouping, visibility. `published` (bool) sets `published_at` to
 #: now (keeping an earlier time) or clears it; `published_at` sets it exactly.
 QUESTION_FREE_FIELDS = (
@@ -313,6 +493,7 @@ QUESTION_FREE_FIELDS = (
     "crowd_reveal_time",
     "published",
     "published_at",
+    "unit",
 )
 #: Changed only by question_resolve, question_annul and question_unresolve (known_at is the early
 #: close a resolution records). Provenance (article, source_start, source_end, source_passage) is
@@ -320,6 +501,8 @@ QUESTION_FREE_FIELDS = (
 QUESTION_RESOLUTION_FIELDS = (
     "state",
     "resolved_option",
+    "resolved_value",
+    "resolved_outside",
     "resolved_at",
     "known_at",
     "resolution_version",
@@ -343,7 +526,14 @@ _COLUMNS = (
     "slug",
     "crowd_reveal_time",
     "published_at",
+    "range_lower",
+    "range_upper",
+    "open_lower",
+    "open_upper",
+    "unit",
 )
+#: The terms of a numeric or date question that a resolution depends on (refused once resolved).
+_RANGE_TERMS = ("range_lower", "range_upper", "open_lower", "open_upper")
 
 
 def question_terms_frozen(question: Question) -> bool:
@@ -377,13 +567,16 @@ def _check_shapes(changes: dict[str, Any]) -> dict[str, list[str]]:
             elif timezone.is_naive(value):
                 errors[name] = ["must include a time zone"]
     if "type" in changes and changes["type"] not in Question.Type.values:
-        errors["type"] = ["must be 'binary' or 'multiple_choice'"]
+        errors["type"] = [TYPE_RULE]
     if "scoring_mode" in changes and changes["scoring_mode"] not in ScoringMode.values:
         errors["scoring_mode"] = ["must be 'continuous' or 'daily'"]
     if "ordered" in changes and not isinstance(changes["ordered"], bool):
         errors["ordered"] = ["must be true or false"]
-    if "published" in changes and not isinstance(changes["published"], bool):
-        errors["published"] = ["must be true or false"]
+    for name in ("published", "open_lower", "open_upper"):
+        if name in changes and not isinstance(changes[name], bool):
+            errors[name] = ["must be true or false"]
+    if "unit" in changes and not isinstance(changes["unit"], str):
+        errors["unit"] = ["must be text"]
     if "options" in changes and not (changes["options"] is None or isinstance(changes["options"], (list, tuple))):
         errors["options"] = ["must be a list of labels"]
     if "series" in changes and not (changes["series"] is None or isinstance(changes["series"], Series)):
@@ -438,6 +631,25 @@ def question_update(*, question: Question, by: Any, changes: dict[str, Any]) -> 
             new["series_id"] = q.series_id
         new["title"] = new["title"].strip()
         new["slug"] = new["slug"] or None
+        new["unit"] = (new["unit"] or "").strip()
+        if new["type"] not in CONTINUOUS_TYPES:
+            # A binary or multiple-choice question has no range: leaving a numeric type drops it.
+            for name, empty in (
+                ("range_lower", None),
+                ("range_upper", None),
+                ("open_lower", False),
+                ("open_upper", False),
+            ):
+                if name not in changes:
+                    new[name] = empty
+            if "unit" not in changes:
+                new["unit"] = ""
+        else:
+            _range_errors, bounds = question_range(
+                type=new["type"], range_lower=new["range_lower"], range_upper=new["range_upper"]
+            )
+            if bounds is not None:  # a date question's datetimes -> POSIX seconds, as stored
+                new["range_lower"], new["range_upper"] = bounds
         if "published" in changes:
             new["published_at"] = (q.published_at or now) if changes["published"] else None
 
@@ -445,6 +657,8 @@ def question_update(*, question: Question, by: Any, changes: dict[str, Any]) -> 
         given_options = changes.get("options")
         if new["type"] == Question.Type.BINARY:
             wanted = [str(o).strip() for o in given_options] if given_options else list(BINARY_OPTIONS)
+        elif new["type"] in CONTINUOUS_TYPES and "options" not in changes:
+            wanted = []
         elif "options" in changes:
             wanted = [str(o).strip() for o in given_options or []]
         else:
@@ -468,12 +682,23 @@ def question_update(*, question: Question, by: Any, changes: dict[str, Any]) -> 
             known_at=q.known_at,
             crowd_reveal_time=new["crowd_reveal_time"],
             scoring_mode=new["scoring_mode"],
+            range_lower=new["range_lower"],
+            range_upper=new["range_upper"],
+            open_lower=new["open_lower"],
+            open_upper=new["open_upper"],
+            unit=new["unit"],
         )
         if "slug" in columns and new["slug"] and Question.objects.filter(slug=new["slug"]).exclude(pk=q.pk).exists():
             raise DomainError("a question with this slug exists", field="slug", code="unique")
         options_changed = labels != current_labels
         if options_changed and q.resolved_option_id is not None:
             raise Conflict("un-resolve the question before changing its options", field="options", code="resolved")
+        if q.state == Question.State.RESOLVED and q.is_continuous:
+            changed_range = [name for name in ("type", *_RANGE_TERMS) if name in columns]
+            if changed_range:
+                raise Conflict(
+                    "un-resolve the question before changing its type or range", field=changed_range[0], code="resolved"
+                )
 
         for name in columns:
             setattr(q, name, new[name])

@@ -13,6 +13,7 @@ from config.exceptions import DomainError
 from forecast_math import CompositeState, composite_at, composite_moved
 from forecasts.selectors import crowd_latest, crowd_visible
 from questions.models import Question
+from questions.selectors import outcome_text
 
 from .models import Driver, IndicatorLink, StrategicPoint, StrategicQuestion
 
@@ -56,9 +57,9 @@ def _state(point: StrategicPoint) -> CompositeState:
 
 
 def _resolution(q: Question) -> str | None:
-    if q.state == Question.State.RESOLVED and q.resolved_option_id is not None:
-        return q.resolved_option.label
-    return None
+    """The linked question's outcome as text (a numeric or date question linked while it was of
+    another type shows its value; it never counts in the composite)."""
+    return outcome_text(q) or None
 
 
 def _crowd_probability(q: Question, user: Any, now: datetime) -> float | None:

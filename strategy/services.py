@@ -173,7 +173,8 @@ def strategic_links_validate(*, drivers: Any) -> list[dict[str, Any]]:
     Refused, each naming its field as `drivers[i].indicators[j].<name>`: a direction other than the
     integers 1 and -1; a weight that is not a number in (0, 1000]; an unknown question; a question
     linked twice; an unordered multiple-choice question (its options have no "higher" end, so it
-    has no value on the axis: make it ordered, or link a binary question). Raises ValidationFailed."""
+    has no value on the axis: make it ordered, or link a binary question); a numeric or date
+    question (the composite has no value for a distribution yet). Raises ValidationFailed."""
     errors: dict[str, list[str]] = {}
     out: list[dict[str, Any]] = []
     if not isinstance(drivers, list | tuple):
@@ -240,6 +241,11 @@ def strategic_links_validate(*, drivers: Any) -> list[dict[str, Any]]:
             errors[f"{here}.question"] = [f"unknown question {qid}"]
         elif qid in first_at:
             errors[f"{here}.question"] = [f"question {qid} is already linked at {first_at[qid]}"]
+        elif q.is_continuous:
+            errors[f"{here}.question"] = [
+                f"a {q.type} question cannot be an indicator yet: the composite reads a probability "
+                "(binary) or an ordered choice; link a binary question about a threshold instead"
+            ]
         elif indicator_kind(q.type, q.ordered) is None:
             errors[f"{here}.question"] = [
                 "an unordered multiple-choice question has no direction: make its options ordered or link a binary question"

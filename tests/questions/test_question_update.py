@@ -177,7 +177,7 @@ def test_any_receiver_answering_true_freezes_the_terms(binary_q, staff):
         (lambda q: {"close_time": q.close_time.replace(tzinfo=None)}, "close_time"),
         (lambda q: {"title": "   "}, "title"),
         (lambda q: {"title": "x" * 301}, "title"),
-        (lambda q: {"type": "numeric"}, "type"),
+        (lambda q: {"type": "ranked"}, "type"),
         (lambda q: {"type": "multiple_choice"}, "options"),
         (lambda q: {"type": "multiple_choice", "options": ["only"]}, "options"),
         (lambda q: {"type": "multiple_choice", "options": ["a", "a"]}, "options"),
