@@ -103,6 +103,7 @@ def build_leaderboard(
     participation,
     baseline,
     peer,
+    relative_crps=None,
     *,
     rank_by: str = "sum_relative_brier",
     min_questions: int = 1,
@@ -116,7 +117,17 @@ def build_leaderboard(
     Returns entries sorted by rank (then user id), each with user, rank,
     n_questions, sum/mean relative_brier, mean_brier, mean_participation,
     sum_baseline, sum_peer and 95% bootstrap intervals of the means of
-    relative_brier and brier_mean (``*_ci`` as [low, high]).
+    relative_brier and brier_mean (``*_ci`` as [low, high]), and
+    n_crps_questions, sum/mean relative_crps.
+
+    Two accuracy families, never mixed: a numeric or date question's row has
+    NaN ``relative_brier`` and ``brier_mean`` and its relative CRPS in
+    ``relative_crps`` (optional; NaN on binary and multiple-choice rows).
+    The Brier figures are over the rows with a relative Brier, the CRPS ones
+    over the rows with a relative CRPS (n_crps_questions of them); an empty
+    sum is 0 and an empty mean NaN. n_questions, mean_participation,
+    sum_baseline and sum_peer are over every row. Ranks by the relative-Brier
+    keys therefore ignore the CRPS rows (NaN keys rank last, tied).
     """
     if rank_by not in RANK_KEYS:
         raise ValueError(f"rank_by must be one of {sorted(RANK_KEYS)}")
@@ -128,6 +139,10 @@ def build_leaderboard(
         "baseline": np.asarray(baseline, dtype=np.float64).reshape(-1),
         "peer": np.asarray(peer, dtype=np.float64).reshape(-1),
     }
+    crps_col = None if relative_crps is None else np.asarray(relative_crps, dtype=np.float64).reshape(-1)
+    has_crps = crps_col is not None and not np.isnan(crps_col).all()
+    if has_crps:  # only then: a board of binary and multiple-choice questions does no CRPS work
+        cols["relative_crps"] = crps_col
     entries = []
     if u.size:
         order = np.argsort(u, kind="stable")
@@ -153,6 +168,10 @@ def build_leaderboard(
                 if bootstrap:
                     ent["mean_relative_brier_ci"] = [rel, rel]
                     ent["mean_brier_ci"] = [bm, bm]
+                crps = cl["relative_crps"][s] if has_crps else math.nan
+                ent["n_crps_questions"] = 0 if crps != crps else 1
+                ent["sum_relative_crps"] = 0.0 if crps != crps else crps
+                ent["mean_relative_crps"] = crps
                 entries.append(ent)
                 continue
             if n_q < min_questions:
@@ -173,6 +192,16 @@ def build_leaderboard(
             if bootstrap:
                 ent["mean_relative_brier_ci"] = list(bootstrap_mean_interval(rel, replicates=replicates, seed=seed))
                 ent["mean_brier_ci"] = list(bootstrap_mean_interval(bm, replicates=replicates, seed=seed))
+            ent.update(n_crps_questions=0, sum_relative_crps=0.0, mean_relative_crps=math.nan)
+            if has_crps:
+                crps = cols["relative_crps"][sel]
+                n_crps = int(np.count_nonzero(~np.isnan(crps)))
+                if n_crps:
+                    ent.update(
+                        n_crps_questions=n_crps,
+                        sum_relative_crps=float(np.nansum(crps)),
+                        mean_relative_crps=_nanmean(crps),
+                    )
             entries.append(ent)
     if not entries:
         return []

@@ -38,7 +38,9 @@ DEFAULTS: dict[str, tuple[str, int]] = {
 BOOTSTRAP_REPLICATES = 1999
 BOOTSTRAP_SEED = 0
 #: Score columns read for leaderboards, in the order columns() expects
-SCORE_VALUES = ("user_id", "crowd_method", "relative_brier", "brier_mean", "participation", "baseline", "peer")
+SCORE_VALUES = (
+    "user_id", "crowd_method", "relative_brier", "brier_mean", "participation", "baseline", "peer", "relative_crps",
+)  # fmt: skip
 
 
 def default_for_key(key: str) -> tuple[str, int]:
@@ -72,13 +74,17 @@ def ci_pair(pair: Any) -> list[float] | None:
 
 
 def columns(rows: list[tuple]) -> dict[str, np.ndarray]:
-    """Score rows (as SCORE_VALUES tuples) into arrays; a null brier_mean becomes NaN."""
+    """Score rows (as SCORE_VALUES tuples) into arrays; a null figure (brier_mean, or the Brier or
+    CRPS family of a question of the other kind) becomes NaN."""
     n = len(rows)
     user = np.fromiter((r[0] or 0 for r in rows), dtype=np.int64, count=n)
     floats = {
         name: np.fromiter((np.nan if r[i] is None else r[i] for r in rows), dtype=np.float64, count=n)
-        for i, name in ((2, "relative_brier"), (3, "brier_mean"), (4, "participation"), (5, "baseline"), (6, "peer"))
-    }
+        for i, name in (
+            (2, "relative_brier"), (3, "brier_mean"), (4, "participation"), (5, "baseline"), (6, "peer"),
+            (7, "relative_crps"),
+        )
+    }  # fmt: skip
     return {"user": user, **floats}
 
 
@@ -89,7 +95,7 @@ def aggregate_rows(rows: list[tuple], *, bootstrap: bool) -> list[dict]:
     c = columns(rows)
     return build_leaderboard(
         c["user"], c["relative_brier"], c["brier_mean"], c["participation"], c["baseline"], c["peer"],
-        rank_by="sum_relative_brier", min_questions=1, bootstrap=bootstrap,
+        c["relative_crps"], rank_by="sum_relative_brier", min_questions=1, bootstrap=bootstrap,
         replicates=BOOTSTRAP_REPLICATES, seed=BOOTSTRAP_SEED,
     )  # fmt: skip
 
@@ -100,17 +106,22 @@ def intervals(values_rel: np.ndarray, values_bm: np.ndarray) -> tuple[tuple[floa
 
 
 def figures(e: dict) -> dict:
-    """API figures of an engine entry (forecast_math.build_leaderboard keys)."""
+    """API figures of an engine entry (forecast_math.build_leaderboard keys). The Brier family is
+    over binary and multiple-choice questions, the CRPS family over numeric and date ones; an
+    entry without a question of a family has its sum 0 and its mean (and interval) None."""
     return {
         "questions": int(e["n_questions"]),
         "relative_brier_sum": float(e["sum_relative_brier"]),
-        "relative_brier_mean": float(e["mean_relative_brier"]),
+        "relative_brier_mean": none_if_nan(e["mean_relative_brier"]),
         "relative_brier_mean_ci": ci_pair(e.get("mean_relative_brier_ci")),
         "brier_mean": none_if_nan(e["mean_brier"]),
         "brier_mean_ci": ci_pair(e.get("mean_brier_ci")) if not math.isnan(e["mean_brier"]) else None,
         "participation_mean": float(e["mean_participation"]),
         "baseline_sum": float(e["sum_baseline"]),
         "peer_sum": float(e["sum_peer"]),
+        "crps_questions": int(e["n_crps_questions"]),
+        "relative_crps_sum": float(e["sum_relative_crps"]),
+        "relative_crps_mean": none_if_nan(e["mean_relative_crps"]),
     }
 
 

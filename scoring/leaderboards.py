@@ -49,7 +49,7 @@ def _scope_rows(key: str, now: datetime) -> list[LeaderboardEntry]:
 def _entry_model(
     key: str, f: dict, now: datetime, *, user_id: int | None = None, crowd_method: str = "", **ranks: int
 ) -> LeaderboardEntry:
-    rel_ci = f["relative_brier_mean_ci"] or [f["relative_brier_mean"]] * 2
+    rel_ci = f["relative_brier_mean_ci"] or [f["relative_brier_mean"]] * 2  # [None, None] without a Brier question
     bm_ci = f["brier_mean_ci"] or [None, None]
     return LeaderboardEntry(
         scope_key=key, user_id=user_id, crowd_method=crowd_method, questions=f["questions"],
@@ -57,7 +57,8 @@ def _entry_model(
         relative_brier_mean_ci_low=rel_ci[0], relative_brier_mean_ci_high=rel_ci[1],
         brier_mean=f["brier_mean"], brier_mean_ci_low=bm_ci[0], brier_mean_ci_high=bm_ci[1],
         participation_mean=f["participation_mean"], baseline_sum=f["baseline_sum"], peer_sum=f["peer_sum"],
-        updated_at=now, **ranks,
+        crps_questions=f["crps_questions"], relative_crps_sum=f["relative_crps_sum"],
+        relative_crps_mean=f["relative_crps_mean"], updated_at=now, **ranks,
     )  # fmt: skip
 
 

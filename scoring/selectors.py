@@ -26,7 +26,9 @@ from accounts.models import User
 from config.exceptions import DomainError
 from config.params import parse_int, parse_when
 from forecast_math import AGGREGATES, binary_events, calibration_table
+from forecast_math.continuous import pit, pit_histogram
 from questions.models import Question, Series
+from questions.selectors import continuous_outcome
 
 from . import cache
 from .cache import scope_key
@@ -50,6 +52,7 @@ _ENTRY_VALUES = (
     "user_id", "user__display_name", "user__username", "crowd_method", "questions",
     "relative_brier_sum", "relative_brier_mean", "relative_brier_mean_ci_low", "relative_brier_mean_ci_high",
     "brier_mean", "brier_mean_ci_low", "brier_mean_ci_high", "participation_mean", "baseline_sum", "peer_sum",
+    "crps_questions", "relative_crps_sum", "relative_crps_mean",
 )  # fmt: skip
 
 
@@ -57,7 +60,7 @@ def scores_for_question(*, question: Question) -> QuerySet[Score]:
     return (
         Score.objects.filter(question=question)
         .select_related("user")
-        .order_by("crowd_method", "relative_brier", "user_id")
+        .order_by("crowd_method", "relative_brier", "relative_crps", "user_id")
     )
 
 
@@ -120,11 +123,14 @@ def _public_user(user_id: int, display_name: str, username: str) -> dict:
 
 def _entry_from_values(v: dict) -> dict:
     bm = v["brier_mean"]
+    rel = v["relative_brier_mean"]
     return {
         "questions": v["questions"],
         "relative_brier_sum": v["relative_brier_sum"],
-        "relative_brier_mean": v["relative_brier_mean"],
-        "relative_brier_mean_ci": [v["relative_brier_mean_ci_low"], v["relative_brier_mean_ci_high"]],
+        "relative_brier_mean": rel,
+        "relative_brier_mean_ci": None
+        if rel is None or v["relative_brier_mean_ci_low"] is None
+        else [v["relative_brier_mean_ci_low"], v["relative_brier_mean_ci_high"]],
         "brier_mean": bm,
         "brier_mean_ci": None
         if bm is None or v["brier_mean_ci_low"] is None
@@ -132,6 +138,9 @@ def _entry_from_values(v: dict) -> dict:
         "participation_mean": v["participation_mean"],
         "baseline_sum": v["baseline_sum"],
         "peer_sum": v["peer_sum"],
+        "crps_questions": v["crps_questions"],
+        "relative_crps_sum": v["relative_crps_sum"],
+        "relative_crps_mean": v["relative_crps_mean"],
     }
 
 
@@ -340,16 +349,28 @@ def _read_window(key, rank_by, min_q, after, before, offset, limit, user_id):
 # Events: each (forecaster, resolved question) contributes its final standing forecast, stored in
 # Score.final_probabilities. A binary question is one event, P(yes) against "yes happened"; each
 # option of a multiple-choice question is a binary event of its own. The Murphy decomposition is of
-# the one-sided Brier over the same events. One query per read; results are cached under the global
-# leaderboard version, which every scoring job bumps through the leaderboard recompute.
+# the one-sided Brier over the same events. A numeric or date question is no binary event: its final
+# CDF gives one PIT value instead (the CDF at the outcome, forecast_math.continuous.pit; below the
+# range cdf[0] / 2, above it (1 + cdf[200]) / 2), counted in ten bins of width 0.1 under "pit". One
+# query per read; results are cached under the global leaderboard version, which every scoring job
+# bumps through the leaderboard recompute.
+
+_CONTINUOUS = (Question.Type.NUMERIC, Question.Type.DATE)
+#: Score columns of a calibration read, in the order _events and _pit expect
+_CALIBRATION_VALUES = (
+    "final_probabilities", "question__resolved_option__position", "question__type", "question_id",
+    "question__resolved_value", "question__resolved_outside", "question__range_lower", "question__range_upper",
+    "question__open_lower", "question__open_upper",
+)  # fmt: skip
 
 
 def _events(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
-    """(final_probabilities, outcome position, question type) rows -> forecasts p and outcomes y."""
+    """(final_probabilities, outcome position, question type, ...) rows -> forecasts p and outcomes y
+    of the binary and multiple-choice questions."""
     ps: list[np.ndarray] = []
     ys: list[np.ndarray] = []
-    for probs, outcome, qtype in rows:
-        if probs is None or outcome is None:
+    for probs, outcome, qtype, *_ in rows:
+        if probs is None or outcome is None or qtype in _CONTINUOUS:
             continue
         fp = np.asarray([probs], dtype=np.float64)
         if qtype == Question.Type.MULTIPLE_CHOICE and fp.shape[1] == 2:
@@ -364,18 +385,40 @@ def _events(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(ps), np.concatenate(ys)
 
 
+def _pit(rows: list[tuple]) -> dict:
+    """The PIT histogram of the numeric and date questions' final CDFs: {"bins": [{"lower",
+    "upper", "count"}] (ten bins of width 0.1, the last one closed), "n": the number of values}."""
+    outcomes: dict[int, float] = {}  # question id -> outcome in range units
+    values = []
+    for probs, _, qtype, qid, value, outside, lower, upper, open_lower, open_upper in rows:
+        if qtype not in _CONTINUOUS or probs is None:
+            continue
+        if qid not in outcomes:
+            q = Question(
+                type=qtype, state=Question.State.RESOLVED, resolved_value=value, resolved_outside=outside,
+                range_lower=lower, range_upper=upper, open_lower=open_lower, open_upper=open_upper,
+            )  # fmt: skip
+            outcomes[qid] = continuous_outcome(q).x
+        values.append(pit(probs, outcomes[qid]))
+    counts = pit_histogram(values)
+    bins = [{"lower": b / len(counts), "upper": (b + 1) / len(counts), "count": c} for b, c in enumerate(counts)]
+    return {"bins": bins, "n": len(values)}
+
+
 def _body(subject: dict, rows: list[tuple]) -> dict:
     p, y = _events(rows)
     table = calibration_table(p, y)
     murphy = table["murphy"] if table["n"] else None
-    return {"subject": subject, "n_events": int(table["n"]), "bins": table["bins"], "murphy": murphy}
+    return {
+        "subject": subject, "n_events": int(table["n"]), "bins": table["bins"], "murphy": murphy, "pit": _pit(rows),
+    }  # fmt: skip
 
 
 def _rows(qs) -> list[tuple]:
     return list(
         qs.filter(question__state=Question.State.RESOLVED, final_probabilities__isnull=False)
         .order_by("question_id")
-        .values_list("final_probabilities", "question__resolved_option__position", "question__type")
+        .values_list(*_CALIBRATION_VALUES)
     )
 
 
@@ -392,7 +435,9 @@ def calibration_for_user(
     *, user: Any, series: Series | str | None = None, resolved_after: Any = None, resolved_before: Any = None
 ) -> dict:
     """Calibration of one forecaster's final forecasts on resolved questions, optionally only
-    those of a series and resolved in [resolved_after, resolved_before) (score_filters). One query."""
+    those of a series and resolved in [resolved_after, resolved_before) (score_filters): the
+    binary events' bins and Murphy decomposition, and the numeric and date questions' PIT
+    histogram ("pit"). One query."""
     filters = score_filters(series=series, resolved_after=resolved_after, resolved_before=resolved_before)
     subject = {"kind": "user", "user": {"id": user.pk, "name": user.public_name}, "method": None}
     key = f"user:{user.pk}"

@@ -1,5 +1,10 @@
 """Score writes: the scoring jobs' services. Scores are derived data, replaced wholesale per
-question under the question's row lock, so recomputing always gives the same rows."""
+question under the question's row lock, so recomputing always gives the same rows.
+
+A numeric or date question ("continuous") goes through the same engine with its forecasts' CDFs
+(201 points) as the probability vectors and a ContinuousOutcome in the QuestionSpec; its rows carry
+the CRPS family (crps_final, crps_mean, relative_crps) where the others carry the Brier family, and
+its crowd rows are the continuous aggregates (no extremized crowd)."""
 
 from __future__ import annotations
 
@@ -12,8 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from forecast_math import AGGREGATES, ForecastSet, QuestionSpec, score_question
+from forecast_math.continuous import CONTINUOUS_AGGREGATES, GRID, ContinuousOutcome
 from forecasts.selectors import forecast_set_for_question
 from questions.models import Option, Question
+from questions.selectors import continuous_outcome
 
 from .models import Score
 
@@ -21,10 +28,15 @@ from .models import Score
 SCORE_COLUMNS = (
     "question_id", "user_id", "crowd_method", "brier_final", "brier_mean", "participation", "relative_brier",
     "baseline", "peer", "coverage", "final_probabilities", "resolution_version", "resolved_at", "computed_at",
+    "crps_final", "crps_mean", "relative_crps",
 )  # fmt: skip
+_NO_CRPS = (None, None, None)
 
 
-def question_spec(*, question: Question, n_options: int, outcome: int) -> QuestionSpec:
+def question_spec(
+    *, question: Question, n_options: int, outcome: int, continuous: ContinuousOutcome | None = None
+) -> QuestionSpec:
+    extra = {} if continuous is None else {"continuous": continuous}
     return QuestionSpec(
         n_options=n_options,
         ordered=question.ordered,
@@ -33,7 +45,14 @@ def question_spec(*, question: Question, n_options: int, outcome: int) -> Questi
         known_at=question.known_at.timestamp() if question.known_at else None,
         outcome=outcome,
         mode=question.scoring_mode,
+        **extra,
     )
+
+
+def continuous_spec(question: Question) -> QuestionSpec:
+    """The engine's QuestionSpec of a resolved numeric or date question: 201 CDF points and the
+    outcome in range units (questions.selectors.continuous_outcome)."""
+    return question_spec(question=question, n_options=GRID, outcome=0, continuous=continuous_outcome(question))
 
 
 def _nan_to_none(x: float) -> float | None:
@@ -46,8 +65,11 @@ def _final(probs: Any) -> list[float] | None:
 
 def score_rows(question: Question, result: Any, *, computed_at: Any) -> list[tuple]:
     """The Score rows of one scored question (the engine's result), as SCORE_COLUMNS tuples:
-    one per forecaster, then one per crowd aggregate. The one builder of score rows."""
-    common = (question.resolution_version, question.resolved_at, computed_at)
+    one per forecaster, then one per crowd aggregate. The one builder of score rows.
+
+    On a numeric or date question the engine's Brier columns carry the CRPS (in range units) and
+    its relative Brier the relative CRPS: they go to the CRPS columns, the Brier ones stay null."""
+    common = (question.resolution_version, question.resolved_at, computed_at, *_NO_CRPS)
     t = result.users
     cols = zip(
         t.user.tolist(), t.brier_final.tolist(), t.brier_mean.tolist(), t.participation.tolist(),
@@ -64,7 +86,24 @@ def score_rows(question: Question, result: Any, *, computed_at: Any) -> list[tup
         rows.append((question.pk, None, method, _nan_to_none(c.brier_final), _nan_to_none(c.brier_mean),
                      float(c.participation), float(c.relative_brier), float(c.baseline), float(c.peer),
                      float(c.coverage), _final(fin), *common))  # fmt: skip
+    if question.is_continuous:
+        rows = [_as_crps(r) for r in rows]
     return rows
+
+
+#: positions in SCORE_COLUMNS of the Brier family and of the CRPS columns that take its place
+_BRIER_TO_CRPS = [
+    (SCORE_COLUMNS.index(brier), SCORE_COLUMNS.index(crps))
+    for brier, crps in (("brier_final", "crps_final"), ("brier_mean", "crps_mean"), ("relative_brier", "relative_crps"))
+]
+
+
+def _as_crps(row: tuple) -> tuple:
+    """A numeric or date question's row: the engine's accuracy figures moved to the CRPS columns."""
+    out = list(row)
+    for brier, crps in _BRIER_TO_CRPS:
+        out[crps], out[brier] = out[brier], None
+    return tuple(out)
 
 
 def score_rows_insert(rows: list[tuple]) -> None:
@@ -96,11 +135,15 @@ def question_scores_write(*, question_id: int) -> int:
             Score.objects.filter(question=q).delete()
             Question.objects.filter(pk=q.pk).update(scored_version=q.resolution_version)
             return 0
-        options = list(q.options.order_by("position"))
-        outcome = next(i for i, o in enumerate(options) if o.pk == q.resolved_option_id)
-        spec = question_spec(question=q, n_options=len(options), outcome=outcome)
-        fs = forecast_set_for_question(question=q, n_options=len(options))
-        result = score_question(spec, fs, crowd_methods=AGGREGATES)
+        if q.is_continuous:
+            fs = forecast_set_for_question(question=q, n_options=GRID)
+            result = score_question(continuous_spec(q), fs, crowd_methods=CONTINUOUS_AGGREGATES)
+        else:
+            options = list(q.options.order_by("position"))
+            outcome = next(i for i, o in enumerate(options) if o.pk == q.resolved_option_id)
+            spec = question_spec(question=q, n_options=len(options), outcome=outcome)
+            fs = forecast_set_for_question(question=q, n_options=len(options))
+            result = score_question(spec, fs, crowd_methods=AGGREGATES)
         rows = score_rows(q, result, computed_at=timezone.now())
         Score.objects.filter(question=q).delete()
         score_rows_insert(rows)
@@ -145,13 +188,44 @@ def _bulk_forecast_sets(question_ids: list[int], n_options: dict[int, int]) -> d
     return out
 
 
+#: the CDFs of numeric and date questions, as JSON text (withdrawals: null) in _BULK_FORECASTS_SQL
+_BULK_CDFS = "array_agg(COALESCE(cdf::text, 'null') ORDER BY id)"
+
+
+def _bulk_cdf_sets(question_ids: list[int]) -> dict[int, ForecastSet]:
+    """Every forecast of many numeric or date questions in one query, as one ForecastSet per
+    question (the CDFs as probabilities, a withdrawal's row NaN): the same values as
+    forecast_set_for_question (the CDF text is parsed by json as the ORM does, one parse per
+    question)."""
+    out = {}
+    if not question_ids:
+        return out
+    with connection.cursor() as cur:
+        cur.execute(_BULK_FORECASTS_SQL.format(probs=_BULK_CDFS), [list(question_ids)])
+        for qid, users, micros, wd, ids, cdfs in cur.fetchall():
+            parsed = json.loads(f"[{','.join(cdfs)}]")
+            p = np.full((len(users), GRID), np.nan)
+            for i, row in enumerate(parsed):
+                if row is not None:
+                    p[i] = row
+            out[qid] = ForecastSet(
+                user=np.array(users, dtype=np.int64),
+                time=np.array(micros, dtype=np.int64) / 1e6,
+                probs=p,
+                withdrawn=np.array(wd, dtype=bool),
+                seq=np.array(ids, dtype=np.int64),
+            )
+    return out
+
+
 def questions_scores_write(*, question_ids: list[int]) -> int:
     """question_scores_write for many questions at once; returns the number of rows written.
 
     The same rows as the per-question job, with a constant number of queries per call: the
     question rows are locked (in id order, the lock every writer of a question takes first), their
-    options and forecasts read in bulk, the engine run per question, and the old rows replaced by
-    one DELETE and one COPY, all in one transaction. Idempotent, like the per-question job."""
+    options and forecasts read in bulk (the CDFs of numeric and date questions by a second query,
+    only when the chunk has any), the engine run per question, and the old rows replaced by one
+    DELETE and one COPY, all in one transaction. Idempotent, like the per-question job."""
     ids = sorted(set(int(i) for i in question_ids))
     if not ids:
         return 0
@@ -165,12 +239,20 @@ def questions_scores_write(*, question_ids: list[int]) -> int:
         ):
             options.setdefault(qid, []).append(oid)
         resolved = [q for q in questions if q.state == Question.State.RESOLVED]
+        continuous = [q for q in resolved if q.is_continuous]
+        resolved = [q for q in resolved if not q.is_continuous]
         if connection.vendor == "postgresql":
             sets = _bulk_forecast_sets([q.pk for q in resolved], {q.pk: len(options[q.pk]) for q in resolved})
+            cdf_sets = _bulk_cdf_sets([q.pk for q in continuous])
         else:  # SQLite (the embedded demo): one query per question
             sets = {q.pk: forecast_set_for_question(question=q, n_options=len(options[q.pk])) for q in resolved}
+            cdf_sets = {q.pk: forecast_set_for_question(question=q, n_options=GRID) for q in continuous}
         now = timezone.now()
         rows: list[tuple] = []
+        for q in continuous:
+            fs = cdf_sets.get(q.pk) or ForecastSet.empty(GRID)
+            result = score_question(continuous_spec(q), fs, crowd_methods=CONTINUOUS_AGGREGATES)
+            rows.extend(score_rows(q, result, computed_at=now))
         for q in resolved:
             k = len(options[q.pk])
             spec = question_spec(question=q, n_options=k, outcome=options[q.pk].index(q.resolved_option_id))

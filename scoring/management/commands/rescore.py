@@ -3,8 +3,9 @@
 Scores every resolved question and every question that still has score rows or stale scores
 (which the job clears), in chunks of questions: each chunk is one transaction that locks its
 question rows, reads all their forecasts in one query, runs the engine per question and replaces
-their score rows with one DELETE and one COPY (scoring.services.questions_scores_write). Then
-every materialised leaderboard is rebuilt once. Both steps are idempotent, so it is safe to rerun
+their score rows with one DELETE and one COPY (scoring.services.questions_scores_write; numeric
+and date questions alike, their CDFs read by a second bulk query). Then every materialised
+leaderboard is rebuilt once. Both steps are idempotent, so it is safe to rerun
 at any time; a progress bar goes to standard error unless --quiet.
 
 --processes N runs the chunks in N local processes (one per core). --fanout enqueues them instead,
