@@ -21,7 +21,7 @@ from .extraction import (
     load_document,
     propose_strategic,
 )
-from .models import Article, Candidate, Question, Series
+from .models import CONTINUOUS_TYPES, Article, Candidate, Question, Series
 
 
 def article_ingest(
@@ -92,7 +92,8 @@ def _parse_time(value: Any, field: str) -> datetime:
 def candidate_approve(*, candidate: Candidate, by: Any, edits: dict[str, Any] | None = None) -> Question:
     """Turn a candidate into a question, prefilled from its draft and overridden by `edits`
     (title, type, options, resolution_criteria, description, open_time, close_time, series,
-    published, indicator). The question keeps its provenance: the article and the offsets of the
+    published, indicator; for a numeric or date question also lower, upper, open_lower,
+    open_upper and unit, each from the draft unless edited). The question keeps its provenance: the article and the offsets of the
     passage. Approving a candidate twice, or a rejected one, is refused (409)."""
     edits = dict(edits or {})
     draft = candidate.draft or {}
@@ -115,6 +116,20 @@ def candidate_approve(*, candidate: Candidate, by: Any, edits: dict[str, Any] | 
         options = edits.pop("options", None)
         if options is None and qtype == "multiple_choice":
             options = draft.get("options")
+        continuous = {}
+        if qtype in CONTINUOUS_TYPES:
+
+            def pick(name: str, default: Any = None) -> Any:
+                value = edits.pop(name, None)
+                return draft.get(name, default) if value is None else value
+
+            continuous = {
+                "range_lower": pick("lower"),
+                "range_upper": pick("upper"),
+                "open_lower": bool(pick("open_lower", False)),
+                "open_upper": bool(pick("open_upper", False)),
+                "unit": pick("unit", "") or "",
+            }
         question = services.question_create(
             type=qtype,
             title=edits.pop("title", None) or draft.get("title", ""),
@@ -129,6 +144,7 @@ def candidate_approve(*, candidate: Candidate, by: Any, edits: dict[str, Any] | 
             article=article,
             source_start=c.start,
             source_end=c.end,
+            **continuous,
         )
         c.status = Candidate.Status.APPROVED
         c.question = question

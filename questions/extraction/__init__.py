@@ -6,7 +6,11 @@ arguments always give the same candidates. No Django, no network.
 Pipeline: :func:`load_document` (bytes -> :class:`Document`), then
 :func:`extract_candidates` which segments the text (sections, paragraphs,
 sentences with exact offsets), detects passages that pose open questions,
-drafts a question for each, scores, merges duplicates and sorts them.
+drafts a question for each, scores, merges duplicates and sorts them. A
+passage that names a quantity or a date to watch ("how many refugees ...",
+"trade between X and Y could reach $50 billion", "when the embassy reopens")
+gets a numeric or date draft with a range (numeric.py); a passage that asks a
+yes/no question keeps its binary draft.
 :func:`propose_strategic` then finds the article's strategic question (its
 thesis) and which candidates are its indicators; :func:`lint_question` flags
 what would make a question hard to resolve.
@@ -22,11 +26,13 @@ from __future__ import annotations
 import datetime
 
 from .clause import SOURCE_KIND
-from .detect import detect, group_hits
+from .detect import Hit, detect, group_hits
 from .draft import build_draft
 from .draft import quality as _q
+from .figures import format_number
 from .lint import LINT_CODES, LintFinding, lint_question
 from .model import CandidateQuestion, Document, Draft, ExtractionInputError
+from .numeric import PassageText, quantity_draft
 from .rank import MIN_SCORE, Scored, event_signature, merge, score_hit
 from .segment import segment
 from .strategic import DriverProposal, IndicatorProposal, StrategicProposal, propose_strategic, render_strategic
@@ -81,30 +87,31 @@ def extract_candidates(
     body_len = max(1, len(doc.text) - doc.body_start)
     scored: list[Scored] = []
     for hit in group_hits(detect(seg)):
-        built = build_draft(
-            props=hit.props,
-            options=hit.options,
-            open_date=open_date,
-            close_date=close_date,
-            section=hit.paragraph.section,
-            start=hit.start,
-            end=hit.end,
+        where = dict(
+            open_date=open_date, close_date=close_date, section=hit.paragraph.section, start=hit.start, end=hit.end
         )
+        built = quantity_draft(_passage_text(doc.text, hit), props=hit.props, options=hit.options, **where)
+        if built is None:
+            built = build_draft(props=hit.props, options=hit.options, **where)
         if built is None:
             continue
         draft, quality = built
-        prop = None if draft.type == "multiple_choice" else max(hit.props, key=lambda p: (_q(p), -hit.props.index(p)))
-        if prop is not None and hit.kind != "indicator":
-            hit.kind = SOURCE_KIND.get(prop.source, hit.kind)
+        prop = None
+        if draft.type == "binary":
+            prop = max(hit.props, key=lambda p: (_q(p), -hit.props.index(p)))
+            if hit.kind != "indicator":
+                hit.kind = SOURCE_KIND.get(prop.source, hit.kind)
         s = score_hit(
             hit, quality, body_start=doc.body_start, body_len=body_len, multiple_choice=draft.type == "multiple_choice"
         )
-        stems, subjects = event_signature(prop if prop else (hit.options[0] if hit.options else None), draft)
+        if draft.type == "multiple_choice":
+            prop = hit.options[0]
+        stems, subjects = event_signature(prop, draft)
         scored.append(
             Scored(
                 hit=hit,
                 draft=draft,
-                prop=prop or (hit.options[0] if hit.options else None),
+                prop=prop,
                 score=s,
                 stems=stems,
                 subjects=subjects,
@@ -128,6 +135,18 @@ def extract_candidates(
     return out[:limit] if limit is not None else out
 
 
+def _passage_text(text: str, hit: Hit) -> PassageText:
+    """The hit's sentences, and the rest of its paragraph, for the numeric drafter."""
+    spans = hit.paragraph.sentences
+    inside = [text[s.start : s.end] for s in spans if hit.start <= s.start and s.end <= hit.end]
+    return PassageText(
+        sentences=inside or [text[hit.start : hit.end]],
+        before=[text[s.start : s.end] for s in spans if s.end <= hit.start],
+        after=[text[s.start : s.end] for s in spans if s.start >= hit.end],
+        watch=hit.paragraph.watch and hit.start == hit.paragraph.start and hit.end == hit.paragraph.end,
+    )
+
+
 def lint_candidate(cand: CandidateQuestion, *, existing_titles=()) -> list[LintFinding]:
     """:func:`lint_question` on a candidate's draft."""
     d = cand.draft
@@ -141,7 +160,8 @@ def lint_candidate(cand: CandidateQuestion, *, existing_titles=()) -> list[LintF
 
 
 def render_table(cands: list[CandidateQuestion]) -> str:
-    """A plain-text table: rank, score, kind, offsets, section and title."""
+    """A plain-text table: rank, score, kind, offsets, section and title, with a multiple-choice
+    draft's options and a numeric or date draft's range on the lines below."""
     if not cands:
         return "No candidate questions found."
     rows = []
@@ -155,7 +175,22 @@ def render_table(cands: list[CandidateQuestion]) -> str:
     for r in rows:
         lines.append("  ".join(v.ljust(w) for v, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1])
         c = cands[int(r[0]) - 1]
+        indent = " " * (sum(widths) + 2 * len(widths))
         if c.draft.type == "multiple_choice":
             for opt in c.draft.options:
-                lines.append(" " * (sum(widths) + 2 * len(widths)) + f"  - {opt}")
+                lines.append(f"{indent}  - {opt}")
+        elif c.draft.is_continuous:
+            lines.append(f"{indent}  {_range_line(c.draft)}")
     return "\n".join(lines)
+
+
+def _range_line(d: Draft) -> str:
+    """ "range 20 to 100 USD bn, open below and above" / "range 2024-03-03 to 2030-03-03, open above"."""
+    if d.type == "date":
+        lo, hi = str(d.lower)[:10], str(d.upper)[:10]
+    else:
+        lo, hi = format_number(float(d.lower)), format_number(float(d.upper))
+    unit = f" {d.unit}" if d.unit else ""
+    opened = [side for side, is_open in (("below", d.open_lower), ("above", d.open_upper)) if is_open]
+    bounds = f", open {' and '.join(opened)}" if opened else ", closed"
+    return f"{d.type} range {lo} to {hi}{unit}{bounds}"

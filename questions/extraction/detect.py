@@ -21,6 +21,7 @@ from .clause import (
     second_option,
 )
 from .lexicon import DEMONYMS, base_form
+from .numeric import sentence_frame
 from .segment import Paragraph, Segmented, Span
 
 KINDS = ("indicator", "explicit_question", "conditional", "open_issue", "proposal")
@@ -101,7 +102,7 @@ _PROPOSE_THAT = re.compile(
     r"\b(?:proposed|proposes|recommended|recommends|urged|demanded|insisted)\s+that\s+(.+)$", re.I
 )
 _PROPOSE_TO = re.compile(
-    r"^(.*?)\b(?:proposed|proposes|plans|planned|is planning|are planning|intends|intended|aims|hopes|"
+    r"^(.*?)\b(?:(?:has|have|had)\s+)?(?:proposed|proposes|plans|planned|is planning|are planning|intends|intended|aims|hopes|"
     r"has offered|have offered|offered|pledged|pledges|promised|promises|vowed|vows|threatened|threatens|"
     r"is considering whether|is preparing|are preparing|is seeking|are seeking|seeks|wants|has asked|asked)\s+to\s+"
     r"([a-z]+)\s+(.+)$"
@@ -354,7 +355,10 @@ def detect(seg: Segmented) -> list[Hit]:
             s = text[sent.start : sent.end]
             ctx = _context(seg, para, i)
             contrast = bool(_CONTRAST.match(s.strip()))
-            for kind, strength, prop, options in analyse_sentence(s, ctx):
+            cues = analyse_sentence(s, ctx)
+            if not cues and sentence_frame(s, watch=para.watch and i == 0, before=ctx.previous_sentence, ctx=ctx):
+                cues = [("open_issue", 0.6, None, [])]  # a quantity or a date to watch (numeric.py)
+            for kind, strength, prop, options in cues:
                 prop = finish(prop, ctx) if prop else None
                 options = [finish(o, ctx) for o in options]
                 h = Hit(

@@ -34,6 +34,11 @@ _VAGUE = (
 )
 _WEAK_VERBS = {"be", "have", "pursue", "gain", "lead", "pave", "seem", "appear", "play", "provide"}
 MAX_TITLE = 170
+#: What confirms an event, in every drafted question's criteria.
+EVIDENCE = (
+    "an official statement by a government or body involved, or credible reporting by at "
+    "least two independent established news outlets"
+)
 
 
 def _base_of(prop: Prop) -> str:
@@ -74,7 +79,7 @@ def _cap(s: str) -> str:
     return s[:1].upper() + s[1:] if s else s
 
 
-def _shorten(body: str, limit: int) -> str:
+def shorten(body: str, limit: int) -> str:
     if len(body) <= limit:
         return body
     for marker in (
@@ -98,7 +103,7 @@ def _shorten(body: str, limit: int) -> str:
 
 
 def _title_binary(prop: Prop, date: str) -> str:
-    body = _shorten(prop.question_body(), MAX_TITLE - len(date) - 10)
+    body = shorten(prop.question_body(), MAX_TITLE - len(date) - 10)
     return f"Will {body} by {date}?"
 
 
@@ -121,12 +126,12 @@ def _option_labels(options: list[Prop]) -> tuple[list[str], str | None]:
     subjects = {o.subject for o in options}
     if len(subjects) == 1 and not options[0].passive:
         subject = options[0].subject
-        labels = [_cap(_shorten(_predicate(o), 140)) for o in options]
+        labels = [_cap(shorten(_predicate(o), 140)) for o in options]
         return labels, subject
-    return [_cap(_shorten(o.statement(), 140)) for o in options], None
+    return [_cap(shorten(o.statement(), 140)) for o in options], None
 
 
-def _terms_note(statement: str) -> str:
+def terms_note(statement: str) -> str:
     for name in sorted(entities(statement), key=len, reverse=True):
         statement = statement.replace(name, " ")
     found = [w for w in _VAGUE if re.search(rf"\b{w}\b", statement, re.I)]
@@ -136,7 +141,7 @@ def _terms_note(statement: str) -> str:
     return f" Before publishing, say what counts as {quoted} (for example, a signed agreement, an announced deployment or an official statement)."
 
 
-def _source_note(section: str, start: int, end: int) -> str:
+def source_note(section: str, start: int, end: int) -> str:
     where = f" in “{section}”" if section else ""
     return f" Source: the article's passage{where}, characters {start}–{end}."
 
@@ -156,10 +161,6 @@ def build_draft(
     date = close_date.isoformat()
     close_time = f"{date}T00:00:00Z"
     window = f"between {open_date.isoformat()} and {date}"
-    evidence = (
-        "an official statement by a government or body involved, or credible reporting by at "
-        "least two independent established news outlets"
-    )
     if len(options) >= 2:
         labels, subject = _option_labels(options[:3])
         if len(set(labels)) == len(labels):
@@ -175,11 +176,11 @@ def build_draft(
             letters = "ABC"
             listed = "; ".join(f"({letters[i]}) {o.statement()}" for i, o in enumerate(options[:3]))
             criteria = (
-                f"Resolves to the first of these to be confirmed {window} by {evidence}: {listed}. "
+                f"Resolves to the first of these to be confirmed {window} by {EVIDENCE}: {listed}. "
                 f"If two are first confirmed on the same day, resolves to the one listed first. "
                 f"Resolves “{OTHER_OPTION}” if none is confirmed by {date}."
-                + _terms_note(listed)
-                + _source_note(section, start, end)
+                + terms_note(listed)
+                + source_note(section, start, end)
             )
             q = min(quality(o) for o in options[:3]) + 0.05
             return Draft(
@@ -194,9 +195,9 @@ def build_draft(
     prop = max(props, key=lambda p: (quality(p), -props.index(p)))
     statement = prop.statement()
     criteria = (
-        f"Resolves YES if, {window}, {evidence} confirms that {statement}. "
+        f"Resolves YES if, {window}, {EVIDENCE} confirms that {statement}. "
         f"Resolves NO if this has not been confirmed by {date}. Proposals, talks or statements of "
-        f"intent alone do not count." + _terms_note(statement) + _source_note(section, start, end)
+        f"intent alone do not count." + terms_note(statement) + source_note(section, start, end)
     )
     return Draft(
         title=_title_binary(prop, date), type="binary", options=[], resolution_criteria=criteria, close_time=close_time

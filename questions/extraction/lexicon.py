@@ -314,3 +314,60 @@ CALENDAR_WORDS = frozenset(
         "sunday",
     }
 )
+
+# --- Quantities (numeric drafts, figures, the linter) -----------------------------------------
+
+#: Nouns a figure can count or measure, mapped to one spelling: "7,000 Afghan refugees",
+#: "$3 billion in aid", "2.7 million tonnes".
+QUANTITY_NOUNS = {
+    **{w: "refugees" for w in ("refugee", "refugees", "asylum-seekers", "returnees", "evacuees")},
+    **{w: "migrants" for w in ("migrant", "migrants")},
+    **{w: "people" for w in ("people", "persons", "civilians", "residents", "inhabitants")},
+    **{w: "troops" for w in ("troops", "soldiers", "servicemen", "personnel", "peacekeepers", "reservists")},
+    **{w: "flights" for w in ("flight", "flights")},
+    **{w: "visits" for w in ("visit", "visits", "trips")},
+    **{
+        w: "agreements"
+        for w in ("agreement", "agreements", "deals", "contracts", "memoranda", "memorandums", "treaties", "accords")
+    },
+    **{w: "tonnes" for w in ("tonnes", "tons", "tonne", "ton")},
+    **{w: "barrels" for w in ("barrels", "barrel")},
+    "aid": "aid",
+    "assistance": "aid",
+    "loans": "loans",
+    "loan": "loans",
+    "investment": "investment",
+    "investments": "investment",
+    "trade": "trade",
+    "exports": "exports",
+    "imports": "imports",
+    "tourists": "tourists",
+    "visitors": "visitors",
+    "students": "students",
+    "workers": "workers",
+    "jobs": "jobs",
+    "projects": "projects",
+    "deaths": "deaths",
+    "casualties": "casualties",
+    "attacks": "attacks",
+    "incidents": "incidents",
+    "arrests": "arrests",
+    "drones": "drones",
+    "missiles": "missiles",
+    "aircraft": "aircraft",
+    "vehicles": "vehicles",
+    "trucks": "trucks",
+    "containers": "containers",
+    "ships": "ships",
+    "vessels": "vessels",
+    "meetings": "meetings",
+    "summits": "summits",
+    "bases": "bases",
+    "embassies": "embassies",
+}
+
+#: Nouns that name a measure of something: "the number of", "the share of", "the value of".
+MEASURE_HEADS = frozenset(
+    """number numbers count total volume value level amount size share proportion percentage fraction
+    portion price cost turnover""".split()  # noqa: SIM905
+)

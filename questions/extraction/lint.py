@@ -7,7 +7,8 @@ Pure Python, deterministic. :func:`lint_question` returns findings, each with a 
   March 2027", "by the end of 2026") and no close time given;
 - ``no_actor``: the title names no one (no country, organisation or person);
 - ``no_observable``: the title has no concrete event (a verb such as sign, recognise, deploy,
-  resign) and no number or threshold;
+  resign), no number or threshold, and asks for no measured quantity ("How many troops ...",
+  "What will the value of trade ... be in 2028?": a numeric question's quantity is observable);
 - ``no_source``: the criteria do not say where the answer will be found ("according to",
   "as reported by", an official statement or record, a named organisation or outlet, a URL);
 - ``vague_words``: words that two readers would resolve differently ("significant", "soon"...);
@@ -22,7 +23,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .clause import entities, entity_key
-from .lexicon import CALENDAR_WORDS, CONCRETE_VERBS, NOUN_VERB, base_form, content_stems
+from .lexicon import (
+    CALENDAR_WORDS,
+    CONCRETE_VERBS,
+    MEASURE_HEADS,
+    NOUN_VERB,
+    QUANTITY_NOUNS,
+    base_form,
+    content_stems,
+)
 
 LINT_CODES = ("no_deadline", "no_actor", "no_observable", "no_source", "vague_words", "near_duplicate")
 #: Word-stem Jaccard similarity from which two titles are near-duplicates...
@@ -105,6 +114,10 @@ _NUMBER_WORDS = re.compile(
     r"thousand|million|billion|trillion|dozen|half|double|triple|percent|per\s+cent)\b|%|"
     r"\b(?:at\s+least|at\s+most|more\s+than|fewer\s+than|less\s+than|above|below|exceeds?|over|under)\s+\$?\d",
     re.I,
+)
+
+_QUANTITY_QUESTION = re.compile(
+    r"^\s*(how\s+many|how\s+much|what\s+(?:share|proportion|percentage|fraction)\s+of|what\s+will)\b", re.I
 )
 
 # --- Sources ---------------------------------------------------------------------------------
@@ -212,10 +225,23 @@ def _strip_dates(text: str) -> str:
     return _DATE.sub(" ", text)
 
 
+def asks_quantity(title: str) -> bool:
+    """A numeric question about something counted or measured: "How many troops ...", "What will
+    the value of trade ... be", "What share of ...", "How much aid ..." (not "How much influence")."""
+    m = _QUANTITY_QUESTION.match(title)
+    if not m:
+        return False
+    if m[1].lower().startswith(("how many", "what share", "what proportion", "what percentage", "what fraction")):
+        return True
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", title)}
+    return bool(words & (MEASURE_HEADS | set(QUANTITY_NOUNS)))
+
+
 def has_observable(title: str) -> bool:
-    """A concrete verb ("sign", "recognised", "withdrawal"), a number or a threshold."""
+    """A concrete verb ("sign", "recognised", "withdrawal"), a number or a threshold, or a
+    quantity asked for ("How many troops ...", "What will the value of trade ... be")."""
     plain = _strip_dates(title)
-    if re.search(r"\d", plain) or _NUMBER_WORDS.search(plain):
+    if re.search(r"\d", plain) or _NUMBER_WORDS.search(plain) or asks_quantity(plain):
         return True
     for raw in re.findall(r"[A-Za-z]+", plain.lower()):
         if raw in NOUN_VERB or raw in _PARTICIPLES:

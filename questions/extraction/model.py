@@ -36,22 +36,47 @@ class Document:
     body_start: int = 0
 
 
+CONTINUOUS_TYPES = ("numeric", "date")
+
+
 @dataclass(frozen=True)
 class Draft:
+    """A drafted question. Numeric and date drafts also carry their range: ``lower`` and
+    ``upper`` are numbers in ``unit`` for numeric, ISO-8601 UTC instants for date; an open bound
+    lets the outcome fall outside the range ("below" / "above")."""
+
     title: str
-    type: str  # "binary" | "multiple_choice"
+    type: str  # "binary" | "multiple_choice" | "numeric" | "date"
     options: list[str]
     resolution_criteria: str
     close_time: str  # ISO-8601 UTC, "YYYY-MM-DDT00:00:00Z"
+    lower: float | str | None = None
+    upper: float | str | None = None
+    open_lower: bool = False
+    open_upper: bool = False
+    unit: str = ""
+
+    @property
+    def is_continuous(self) -> bool:
+        return self.type in CONTINUOUS_TYPES
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "title": self.title,
             "type": self.type,
             "options": list(self.options),
             "resolution_criteria": self.resolution_criteria,
             "close_time": self.close_time,
         }
+        if self.is_continuous:
+            out.update(
+                lower=self.lower,
+                upper=self.upper,
+                open_lower=self.open_lower,
+                open_upper=self.open_upper,
+                unit=self.unit,
+            )
+        return out
 
 
 @dataclass(frozen=True)

@@ -669,6 +669,8 @@ def _short(text: str, limit: int = 70) -> str:
 
 
 def _link(index: int, c: CandidateQuestion, thesis: Thesis) -> tuple[IndicatorProposal, _Reading, str] | None:
+    if c.draft.is_continuous:
+        return None  # a quantity has no YES to move the thesis; the composite reads events only
     texts = _event_texts(c)
     if not texts or not _relevant(c, texts, thesis):
         return None

@@ -2,7 +2,8 @@
 best first, each with the linter's findings, and the article's strategic question when it states
 one. Reads nothing from and writes nothing to the database.
 
-With --json the output is the contract's list of candidates (each with an added `lint` list), or,
+With --json the output is the contract's list of candidates (each with an added `lint` list; a
+numeric or date draft also carries `lower`, `upper`, `open_lower`, `open_upper` and `unit`), or,
 when the article has a thesis question, `{"candidates": [...the same list...], "strategic": {...}}`
 (README.md, "Extensions to the contracts")."""
 
