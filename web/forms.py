@@ -108,6 +108,8 @@ class ForecastForm:
     Not a Django form: it keeps what was typed, builds the service payload, and collects the
     DomainError of the service under the input it names."""
 
+    is_continuous = False
+
     def __init__(self, question: Question, data: Any = None, initial: dict[str, str] | None = None):
         self.question = question
         self.options = list(question.options.all())
@@ -171,6 +173,96 @@ class ForecastForm:
             }
             for o in self.options
         ]
+
+
+# --- Numeric and date questions ------------------------------------------------------------------
+
+COMPONENT_FIELD = re.compile(r"^components\[(\d+)\]\.(centre|scale|weight)$")
+
+
+def _number_or_text(raw: str | None) -> float | str | None:
+    """A typed number as a float; empty is None; anything else is passed on as text, for the
+    service to refuse with its own message."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    value = _decimal(text.replace(",", "").replace("\u2212", "-"))
+    return float(value) if value is not None else text
+
+
+class ContinuousForecastForm(ForecastForm):
+    """The forecast form of a numeric or date question: a mixture of one or two logistic
+    components, each a centre (a number in the question's unit, or a date) and a spread (the
+    logistic scale, in the unit or in days), the second with its weight in percent (`second`
+    ticked). The service (forecasts.validation) converts the components to the stored CDF; its
+    refusals are placed next to the input they name. ForecastForm's interface and reading."""
+
+    is_continuous = True
+    FIELDS = ["centre_1", "scale_1", "centre_2", "scale_2", "weight_2", "second"]
+
+    def field_names(self) -> list[str]:
+        return self.FIELDS
+
+    @property
+    def is_date(self) -> bool:
+        return self.question.type == Question.Type.DATE
+
+    @property
+    def two_components(self) -> bool:
+        return self.values.get("second", "") not in ("", "0", "false", "off")
+
+    def _centre(self, name: str) -> float | str | None:
+        """A number, or for a date question the browser's text as typed: a date input's
+        "2025-03-01" (midnight UTC) or a datetime-local's "2025-03-01T14:30" (UTC), both of which
+        the service reads as instants."""
+        raw = self.values.get(name, "").strip()
+        return (raw or None) if self.is_date else _number_or_text(raw)
+
+    def payload(self) -> dict[str, Any]:
+        first: dict[str, Any] = {
+            "centre": self._centre("centre_1"),
+            "scale": _number_or_text(self.values.get("scale_1")),
+        }
+        if not self.two_components:
+            return {"components": [{**first, "weight": 1.0}]}
+        weight = _number_or_text(self.values.get("weight_2"))
+        # The weight is typed in percent for the second component; the first takes the rest.
+        share = weight / 100 if isinstance(weight, float) else weight
+        second = {"centre": self._centre("centre_2"), "scale": _number_or_text(self.values.get("scale_2"))}
+        return {
+            "components": [
+                {**first, "weight": 1 - share if isinstance(share, float) else 1.0},
+                {**second, "weight": share},
+            ]
+        }
+
+    def add_domain_error(self, e: DomainError) -> None:
+        """Each of the service's messages next to the input its field names: components[i].centre
+        -> centre_<i+1>; either component's weight -> weight_2 (the first component's weight is
+        100% minus the second's, so its refusal means the second's is 100% or more)."""
+        for name, rules in (e.fields or {"": [e.message]}).items():
+            message = "; ".join(rules)
+            m = COMPONENT_FIELD.match(name or "")
+            if name == "rationale":
+                self.errors["rationale"] = message
+            elif m and m.group(2) == "weight":
+                index = int(m.group(1))
+                self.errors["weight_2"] = (
+                    message if index else "must be less than 100% (the first component has the rest)"
+                )
+            elif m and int(m.group(1)) < 2:
+                self.errors[f"{m.group(2)}_{int(m.group(1)) + 1}"] = message
+            elif name and name.startswith(("components", "cdf")):
+                self.errors["components"] = message
+            else:
+                self.non_field_error = message
+
+
+def forecast_form(question: Question, data: Any = None, initial: dict[str, str] | None = None) -> ForecastForm:
+    """The forecast form for the question's type."""
+    if question.is_continuous:
+        return ContinuousForecastForm(question, data=data, initial=initial)
+    return ForecastForm(question, data=data, initial=initial)
 
 
 # --- Notification settings --------------------------------------------------------------------

@@ -20,6 +20,8 @@ from scoring.models import Score
 from strategy import selectors as strategy_selectors
 from strategy.models import IndicatorLink, StrategicPoint, StrategicQuestion
 
+from . import distributions
+
 STATUS_LABELS = {
     "open": "Open",
     "closed": "Closed, awaiting resolution",
@@ -54,41 +56,36 @@ class QuestionCard:
     outcome: str | None
     outcome_p: float | None = None  # the crowd's probability of what happened
     number: int | None = None  # its passage's number on the article page
+    summary: distributions.Quartiles | None = None  # numeric/date: the crowd CDF's quartiles
 
 
 def question_card(question: Question, *, user: Any, now: datetime) -> QuestionCard:
     status = question_status(question, now)
     visible = crowd_visible(question=question, user=user, now=now)
-    options = list(question.options.all())
-    crowd = None
-    n = None
-    outcome_p = None
-    if visible:
-        point = latest_crowd(question)
-        if point is not None:
-            n = point.n_forecasters
-            if point.probabilities is not None:
-                crowd = [{"label": o.label, "p": p} for o, p in zip(options, point.probabilities, strict=False)]
-                if question.resolved_option_id:
-                    outcome_p = next(
-                        (
-                            p
-                            for o, p in zip(options, point.probabilities, strict=False)
-                            if o.pk == question.resolved_option_id
-                        ),
-                        None,
-                    )
-    outcome = question.resolved_option.label if question.resolved_option_id else None
-    return QuestionCard(
+    point = latest_crowd(question) if visible else None
+    card = QuestionCard(
         question=question,
         status=status,
         status_label=STATUS_LABELS.get(status, status),
         crowd_visible=visible,
-        crowd=crowd,
-        n_forecasters=n,
-        outcome=outcome,
-        outcome_p=outcome_p,
+        crowd=None,
+        n_forecasters=point.n_forecasters if point is not None else None,
+        outcome=question.resolved_option.label if question.resolved_option_id else None,
     )
+    if question.is_continuous:
+        # The crowd CDF's quartiles (it lives in the crowd point's probabilities); the outcome a
+        # value or a date.
+        card.outcome = distributions.outcome_text(question)
+        card.summary = distributions.quartiles(question, point.probabilities) if point is not None else None
+    elif point is not None and point.probabilities is not None:
+        options = list(question.options.all())
+        card.crowd = [{"label": o.label, "p": p} for o, p in zip(options, point.probabilities, strict=False)]
+        if question.resolved_option_id:
+            card.outcome_p = next(
+                (p for o, p in zip(options, point.probabilities, strict=False) if o.pk == question.resolved_option_id),
+                None,
+            )
+    return card
 
 
 def question_cards(questions: list[Question], *, user: Any, now: datetime) -> list[QuestionCard]:
@@ -109,6 +106,7 @@ class HistoryRow:
     forecast: Forecast
     withdrawn: bool
     cells: list[dict[str, Any]] = field(default_factory=list)  # [{"label", "p"}]
+    summary: distributions.Quartiles | None = None  # numeric/date: the forecast's quartiles
 
 
 def forecast_history(*, question: Question, user: Any) -> list[HistoryRow]:
@@ -116,12 +114,14 @@ def forecast_history(*, question: Question, user: Any) -> list[HistoryRow]:
     if user is None or not user.is_authenticated:
         return []
     options = list(question.options.all())
+    continuous = question.is_continuous
     rows = []
     for f in Forecast.objects.filter(question=question, user=user).order_by("-created_at", "-id"):
         cells = []
         if f.probabilities is not None:
             cells = [{"label": o.label, "p": p} for o, p in zip(options, f.probabilities, strict=False)]
-        rows.append(HistoryRow(forecast=f, withdrawn=f.kind == Forecast.Kind.WITHDRAWAL, cells=cells))
+        summary = distributions.quartiles(question, f.cdf) if continuous else None
+        rows.append(HistoryRow(forecast=f, withdrawn=f.kind == Forecast.Kind.WITHDRAWAL, cells=cells, summary=summary))
     return rows
 
 
@@ -136,8 +136,10 @@ def question_rationales(*, question: Question, user: Any, now: datetime) -> dict
         return {"rationales_visible": False, "rationales": [], "rationales_more": False}
     labels = [o.label for o in question.options.all()]
     rows = list(rationales_for_question(question=question, reader=user)[: RATIONALES_SHOWN + 1])
+    continuous = question.is_continuous
     for f in rows:
         f.cells = [{"label": label, "p": p} for label, p in zip(labels, f.probabilities or [], strict=False)]
+        f.summary = distributions.quartiles(question, f.cdf) if continuous else None
     return {
         "rationales_visible": True,
         "rationales": rows[:RATIONALES_SHOWN],
@@ -150,32 +152,52 @@ def crowd_chart_data(*, question: Question, now: datetime, history: list[History
     change, probabilities in option order or null while nobody stands, and the time the last
     value holds until (now, or the close)."""
     options = [o.label for o in question.options.all()]
-    points = [
-        {"t": _ms(p.time), "p": p.probabilities, "n": p.n_forecasters}
-        for p in crowd_history(question=question, method=DEFAULT_AGGREGATE)
-    ]
+    continuous = question.is_continuous
+    points = []
+    for p in crowd_history(question=question, method=DEFAULT_AGGREGATE):
+        if continuous:
+            summary = distributions.quartiles(question, p.probabilities)
+            points.append({"t": _ms(p.time), "q": [summary.q25, summary.q50, summary.q75] if summary else None})
+        else:
+            points.append({"t": _ms(p.time), "p": p.probabilities, "n": p.n_forecasters})
     end = min(now, question.effective_close)
     if points and _ms(end) < points[-1]["t"]:
         end = now
-    return {
+    data = {
         "type": question.type,
         "labels": options,
         "points": points,
         "end": _ms(end),
         "open": _ms(question.open_time),
-        # The reader's own binary forecasts, drawn as dots over the crowd's line.
+        # The reader's own binary forecasts (numeric/date: their medians), drawn as dots over the crowd's line.
         "mine": [
             {"t": _ms(r.forecast.created_at), "p": r.cells[0]["p"]}
             for r in (history or [])
             if not r.withdrawn and question.type == Question.Type.BINARY
         ],
     }
+    if continuous:
+        data["meta"] = distributions.meta(question)
+        data["mine"] = [
+            {"t": _ms(r.forecast.created_at), "m": r.summary.q50} for r in (history or []) if r.summary is not None
+        ]
+    return data
 
 
 def crowd_table(*, question: Question, limit: int = 500) -> list[dict[str, Any]]:
-    """The median crowd history for the table beside the chart, newest first (at most `limit`)."""
+    """The median crowd history for the table beside the chart, newest first (at most `limit`);
+    for a numeric or date question each row has the crowd CDF's quartiles (`summary`)."""
     points = list(crowd_history(question=question, method=DEFAULT_AGGREGATE).order_by("-time")[:limit])
-    return [{"time": p.time, "n": p.n_forecasters, "p": p.probabilities} for p in points]
+    continuous = question.is_continuous
+    return [
+        {
+            "time": p.time,
+            "n": p.n_forecasters,
+            "p": None if continuous else p.probabilities,
+            "summary": distributions.quartiles(question, p.probabilities) if continuous else None,
+        }
+        for p in points
+    ]
 
 
 def score_for(*, question: Question, user: Any) -> Score | None:

@@ -33,8 +33,8 @@ from questions.selectors import question_list, question_status, question_visible
 from scoring.selectors import calibration_for_user, leaderboard_read
 from strategy import selectors as strategy_selectors
 
-from . import selectors
-from .forms import ForecastForm, LoginForm, NotificationSettingsForm, SignupForm
+from . import distributions, selectors
+from .forms import ForecastForm, LoginForm, NotificationSettingsForm, SignupForm, forecast_form
 
 LIST_FILTERS = [
     ("open", "Open"),
@@ -136,6 +136,11 @@ def _question_context(request: HttpRequest, question: Question, form: ForecastFo
     history = selectors.forecast_history(question=question, user=request.user)
     standing = next((row for row in history), None)
     standing = standing if standing is not None and not standing.withdrawn else None
+    continuous = question.is_continuous
+    if form is None and continuous:
+        form = forecast_form(
+            question, initial=distributions.editor_initial(question, standing.forecast.cdf if standing else None)
+        )
     if form is None:
         initial: dict[str, str] = {}
         if standing is not None:
@@ -149,6 +154,7 @@ def _question_context(request: HttpRequest, question: Question, form: ForecastFo
         form = ForecastForm(question, initial=initial)
     status = question_status(question, now)
     visible = crowd_visible(question=question, user=user, now=now)
+    card = selectors.question_card(question, user=user, now=now)
     context = {
         "question": question,
         "options": list(question.options.all()),
@@ -160,7 +166,7 @@ def _question_context(request: HttpRequest, question: Question, form: ForecastFo
         "standing": standing,
         "crowd_visible": visible,
         "crowd_before_reveal": visible and now < question.reveal_time,
-        "card": selectors.question_card(question, user=user, now=now),
+        "card": card,
         "chart": selectors.crowd_chart_data(question=question, now=now, history=history) if visible else None,
         "crowd_rows": selectors.crowd_table(question=question) if visible else [],
         "my_score": selectors.score_for(question=question, user=request.user),
@@ -171,6 +177,19 @@ def _question_context(request: HttpRequest, question: Question, form: ForecastFo
         "blind": question_blind_now(question=question, now=now),
     }
     context.update(selectors.question_rationales(question=question, user=user, now=now))
+    if continuous:
+        crowd_point = selectors.latest_crowd(question) if visible else None
+        context.update(
+            {
+                "range": distributions.range_text(question),
+                "outcome_text": distributions.outcome_text(question),
+                "dist_meta": distributions.meta(
+                    question,
+                    standing=standing.forecast.cdf if standing else None,
+                    crowd=crowd_point.probabilities if crowd_point is not None else None,
+                ),
+            }
+        )
     return context
 
 
@@ -183,7 +202,7 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def forecast_submit(request: HttpRequest, pk: int) -> HttpResponse:
     question = _visible_question(request, pk)
-    form = ForecastForm(question, data=request.POST)
+    form = forecast_form(question, data=request.POST)
     try:
         forecast_services.forecast_submit(
             user=request.user, question=question, payload=form.payload(), rationale=form.rationale

@@ -38,11 +38,13 @@
   }
 
   // A crowd value holds from its time until the next point: draw it as steps, with a gap while
-  // nobody has a standing forecast (a null value).
-  function steps(points, k, end) {
+  // nobody has a standing forecast (a null value). Values are multiplied by `scale` (default 100:
+  // probabilities as percentages).
+  function steps(points, k, end, scale) {
+    var factor = scale === undefined ? 100 : scale;
     var out = [];
     points.forEach(function (p, i) {
-      var y = p.p === null ? null : p.p[k] * 100;
+      var y = p.p === null ? null : p.p[k] * factor;
       var until = i + 1 < points.length ? points[i + 1].t : end;
       out.push({ x: p.t, y: y });
       if (y !== null && until > p.t) out.push({ x: until, y: y });
@@ -50,10 +52,110 @@
     return out;
   }
 
+  // The x axis of a crowd history: days from the open (or the first point) to the end, with a
+  // little room after it so that the latest step shows.
+  function crowdTimeAxis(data) {
+    var first = data.points[0].t;
+    var xmin = Math.min(first, data.open);
+    var xmax = Math.max(data.end, first + DAY);
+    return {
+      type: "linear",
+      min: xmin,
+      max: xmax + (xmax - xmin) * 0.02,
+      grid: { color: GRID },
+      afterBuildTicks: function (axis) { axis.ticks = dayTicks(axis.min, axis.max); },
+      ticks: { autoSkip: false, maxRotation: 0, callback: function (v) { return day.format(new Date(v)); } },
+    };
+  }
+
+  // A chart of values over time: `x` the time axis, `y` the value axis; tooltips titled with the
+  // instant in UTC.
+  function timeChart(canvas, datasets, x, y, plugins) {
+    plugins.tooltip.callbacks.title = function (items) {
+      return items.length ? minute.format(new Date(items[0].parsed.x)) + " UTC" : "";
+    };
+    return new Chart(canvas, {
+      type: "line",
+      data: { datasets: datasets },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        parsing: false,
+        interaction: { mode: "nearest", axis: "x", intersect: false },
+        scales: { x: x, y: y },
+        plugins: plugins,
+      },
+    });
+  }
+
+  // The reader's own forecasts as dots over the crowd's line.
+  function mineDots(label, points) {
+    return {
+      type: "scatter",
+      label: label,
+      data: points,
+      borderColor: "#ffffff",
+      backgroundColor: INK,
+      borderWidth: 1.5,
+      pointRadius: 4.5,
+      pointHoverRadius: 6,
+      pointStyle: "circle",
+    };
+  }
+
+  // A numeric or date question: the crowd's median as steps, shaded between its 25% and 75%
+  // quantiles, values on the y axis in the question's unit (or as dates), and the reader's medians
+  // as dots. Values are formatted by distribution.js (loaded first on those pages).
+  function continuousChart(data, canvas) {
+    var lib = window.SignpostDistribution;
+    if (!lib) return;
+    var units = new lib.Units(data.meta);
+    var series = function (k) {
+      return steps(data.points.map(function (p) { return { t: p.t, p: p.q }; }), k, data.end, 1);
+    };
+    var band = "rgba(26, 95, 180, 0.16)";
+    var datasets = [
+      { label: "25%", data: series(0), borderWidth: 0, pointRadius: 0, pointHitRadius: 0, fill: false, spanGaps: false },
+      { label: "75%", data: series(2), borderWidth: 0, pointRadius: 0, pointHitRadius: 0, fill: "-1", backgroundColor: band, spanGaps: false },
+      {
+        label: "Crowd median", data: series(1), borderColor: PALETTE[0], backgroundColor: PALETTE[0], borderWidth: 2,
+        pointRadius: 0, pointHoverRadius: 4, pointHitRadius: 8, spanGaps: false, fill: false, pointStyle: "line",
+      },
+    ];
+    if (data.mine && data.mine.length) {
+      datasets.push(mineDots("Your medians", data.mine.map(function (m) { return { x: m.t, y: m.m }; })));
+    }
+    var labels = {};
+    timeChart(canvas, datasets, crowdTimeAxis(data), {
+      min: data.meta.lower, max: data.meta.upper, grid: { color: GRID },
+      afterBuildTicks: function (axis) {
+        axis.ticks = units.ticks(5).map(function (t) { labels[t.v] = t.label; return { value: t.v }; });
+      },
+      ticks: { callback: function (v) { return labels[v] !== undefined ? labels[v] : units.format(v); } },
+    }, {
+      legend: {
+        display: true, position: "bottom",
+        labels: { color: INK, usePointStyle: true, boxWidth: 16, filter: function (item) { return item.datasetIndex >= 2; } },
+      },
+      tooltip: {
+        filter: function (item) { return item.datasetIndex >= 2 && item.parsed.y !== null; },
+        callbacks: {
+          label: function (item) {
+            if (item.datasetIndex === 3) return " Your median: " + units.format(item.parsed.y);
+            var lo = datasets[0].data[item.dataIndex], hi = datasets[1].data[item.dataIndex];
+            return [" Crowd median: " + units.format(item.parsed.y),
+              " Half between " + units.format(lo.y) + " and " + units.format(hi.y)];
+          },
+        },
+      },
+    });
+  }
+
   function crowdChart() {
     var data = readJSON("crowd-data");
     var canvas = document.getElementById("crowd-chart");
     if (!data || !canvas || !data.points.length) return;
+    if (data.type === "numeric" || data.type === "date") return continuousChart(data, canvas);
     var binary = data.type === "binary";
     var series = binary ? [0] : data.labels.map(function (_, i) { return i; });
     var datasets = series.map(function (k) {
@@ -73,55 +175,19 @@
       };
     });
     if (binary && data.mine && data.mine.length) {
-      datasets.push({
-        type: "scatter",
-        label: "Your forecasts",
-        data: data.mine.map(function (m) { return { x: m.t, y: m.p * 100 }; }),
-        borderColor: "#ffffff",
-        backgroundColor: INK,
-        borderWidth: 1.5,
-        pointRadius: 4.5,
-        pointHoverRadius: 6,
-        pointStyle: "circle",
-      });
+      datasets.push(mineDots("Your forecasts", data.mine.map(function (m) { return { x: m.t, y: m.p * 100 }; })));
     }
-    var first = data.points[0].t;
-    var xmin = Math.min(first, data.open);
-    var xmax = Math.max(data.end, first + DAY);
-    xmax += (xmax - xmin) * 0.02;  // a little room, so the latest step shows
-    new Chart(canvas, {
-      type: "line",
-      data: { datasets: datasets },
-      options: {
-        responsive: true,
-        maintainAspectRatio: false,
-        parsing: false,
-        interaction: { mode: "nearest", axis: "x", intersect: false },
-        scales: {
-          x: {
-            type: "linear",
-            min: xmin,
-            max: xmax,
-            grid: { color: GRID },
-            afterBuildTicks: function (axis) { axis.ticks = dayTicks(axis.min, axis.max); },
-            ticks: { autoSkip: false, maxRotation: 0, callback: function (v) { return day.format(new Date(v)); } },
-          },
-          y: {
-            min: 0,
-            max: 100,
-            grid: { color: GRID },
-            ticks: { stepSize: 25, callback: function (v) { return v + "%"; } },
-          },
-        },
-        plugins: {
-          legend: { display: datasets.length > 1, position: "bottom", labels: { color: INK, usePointStyle: true, boxWidth: 16 } },
-          tooltip: {
-            filter: function (item) { return item.parsed.y !== null; },
-            callbacks: {
-              title: function (items) { return items.length ? minute.format(new Date(items[0].parsed.x)) + " UTC" : ""; },
-              label: function (item) { return " " + item.dataset.label + ": " + pct(item.parsed.y); },
-            },
-          },
+    timeChart(canvas, datasets, crowdTimeAxis(data), {
+      min: 0,
+      max: 100,
+      grid: { color: GRID },
+      ticks: { stepSize: 25, callback: function (v) { return v + "%"; } },
+    }, {
+      legend: { display: datasets.length > 1, position: "bottom", labels: { color: INK, usePointStyle: true, boxWidth: 16 } },
+      tooltip: {
+        filter: function (item) { return item.parsed.y !== null; },
+        callbacks: {
+          label: function (item) { return " " + item.dataset.label + ": " + pct(item.parsed.y); },
         },
       },
     });
@@ -301,52 +367,37 @@
       });
     }
     var signed = function (v) { return (v > 0 ? "+" : v < 0 ? "\u2212" : "") + Math.abs(v).toFixed(2); };
-    new Chart(canvas, {
-      type: "line",
-      data: { datasets: datasets },
-      options: {
-        responsive: true,
-        maintainAspectRatio: false,
-        parsing: false,
-        interaction: { mode: "nearest", axis: "x", intersect: false },
-        scales: {
-          x: {
-            type: "linear",
-            min: xmin,
-            max: xmax,
-            grid: { color: GRID },
-            afterBuildTicks: function (axis) { axis.ticks = calendarTicks(axis.min, Math.min(axis.max, data.end)).ticks; },
-            ticks: {
-              autoSkip: false,
-              maxRotation: 0,
-              callback: function (v) { return calendarTicks(this.min, this.max).format(new Date(v)); },
-            },
-          },
-          y: {
-            min: -1,
-            max: 1,
-            grid: {
-              color: function (ctx) { return ctx.tick && ctx.tick.value === 0 ? MUTED : GRID; },
-            },
-            ticks: {
-              stepSize: 0.5,
-              color: function (ctx) { return ctx.tick.value > 0 ? MORE : ctx.tick.value < 0 ? LESS : MUTED; },
-              callback: function (v) { return signed(v); },
-            },
-          },
-        },
-        plugins: {
-          legend: { display: datasets.length > 1, position: "bottom", labels: { color: INK, usePointStyle: true, boxWidth: 16 } },
-          tooltip: {
-            filter: function (item) { return item.datasetIndex === 0 && item.parsed.y !== null; },
-            callbacks: {
-              title: function (items) { return items.length ? minute.format(new Date(items[0].parsed.x)) + " UTC" : ""; },
-              label: function (item) {
-                var v = item.parsed.y;
-                var pole = v > 0 ? data.pole_more : v < 0 ? data.pole_less : "halfway";
-                return " Composite: " + signed(v) + " (" + pole + ")";
-              },
-            },
+    timeChart(canvas, datasets, {
+      type: "linear",
+      min: xmin,
+      max: xmax,
+      grid: { color: GRID },
+      afterBuildTicks: function (axis) { axis.ticks = calendarTicks(axis.min, Math.min(axis.max, data.end)).ticks; },
+      ticks: {
+        autoSkip: false,
+        maxRotation: 0,
+        callback: function (v) { return calendarTicks(this.min, this.max).format(new Date(v)); },
+      },
+    }, {
+      min: -1,
+      max: 1,
+      grid: {
+        color: function (ctx) { return ctx.tick && ctx.tick.value === 0 ? MUTED : GRID; },
+      },
+      ticks: {
+        stepSize: 0.5,
+        color: function (ctx) { return ctx.tick.value > 0 ? MORE : ctx.tick.value < 0 ? LESS : MUTED; },
+        callback: function (v) { return signed(v); },
+      },
+    }, {
+      legend: { display: datasets.length > 1, position: "bottom", labels: { color: INK, usePointStyle: true, boxWidth: 16 } },
+      tooltip: {
+        filter: function (item) { return item.datasetIndex === 0 && item.parsed.y !== null; },
+        callbacks: {
+          label: function (item) {
+            var v = item.parsed.y;
+            var pole = v > 0 ? data.pole_more : v < 0 ? data.pole_less : "halfway";
+            return " Composite: " + signed(v) + " (" + pole + ")";
           },
         },
       },

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import template
 
+from web import distributions
+
 register = template.Library()
 
 
@@ -77,6 +79,22 @@ def width_pct(value: Any) -> str:
     if x is None:
         return "0%"
     return f"{max(0.0, min(1.0, x)) * 100:.1f}%"
+
+
+@register.filter
+def outcome(question: Any) -> str:
+    """A resolved question's outcome as text: the option's label, or a numeric or date
+    question's value (a date, a number with its unit, or beyond a bound); "" when unresolved."""
+    if question.is_continuous:
+        return distributions.outcome_text(question) or ""
+    return question.resolved_option.label if question.resolved_option_id else ""
+
+
+@register.filter
+def median_text(forecast: Any) -> str:
+    """The median of a numeric or date forecast, as the site shows values; "" for others."""
+    summary = distributions.quartiles(forecast.question, forecast.cdf) if forecast.cdf else None
+    return summary.text["q50"] if summary else ""
 
 
 @register.simple_tag(takes_context=True)
