@@ -19,6 +19,12 @@ what they report:
 - ``news_updater``: a weaker signal, but a clear move towards the truth after each news item, and a
   fresh forecast shortly after it.
 
+Numeric and date questions get the same treatment in range units (0 at the lower bound, 1 at the
+upper): each forecast is one logistic bump whose centre moves from the question's public prior
+towards the true value as information accumulates, and whose spread narrows with time; the kinds
+bend it the same way (overconfident: too narrow, underconfident: too wide, contrarian: away from the
+truth, noisy: anywhere). The bump becomes the 201-point CDF that the service stores.
+
 For questions without an outcome the "truth" is a coin seeded from the slug alone, so it does not
 change with the simulation seed. Every random draw comes from ``random.Random`` instances seeded with
 strings built from the seed, the user and the slug (string seeds are hashed with SHA-512, so this is
@@ -38,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from forecast_math import parse_instant
+from forecast_math.continuous import cdf_from_mixture, to_range_units
 
 __all__ = [
     "KINDS",
@@ -96,6 +103,12 @@ class SimQuestion:
     known_at: datetime | None = None
     outcome: str | None = None
     news: Sequence[tuple[datetime, str]] = field(default=())
+    #: numeric and date questions: the bounds' openness and the outcome in range units (0 = lower,
+    #: 1 = upper; -inf / +inf beyond an open bound); ``options`` is then empty.
+    continuous: bool = False
+    open_lower: bool = False
+    open_upper: bool = False
+    value: float | None = None
 
     @property
     def is_binary(self) -> bool:
@@ -188,6 +201,13 @@ def _truth_index(q: SimQuestion) -> int:
     return random.Random(f"truth:{q.slug}").randrange(len(q.options))
 
 
+def _truth_value(q: SimQuestion) -> float:
+    """The outcome in range units, or a value seeded from the slug alone when unresolved."""
+    if q.value is not None:
+        return q.value
+    return random.Random(f"truth:{q.slug}").uniform(0.1, 0.9)
+
+
 def _window_end(q: SimQuestion) -> datetime:
     close = _utc(q.close_time)
     return min(close, _utc(q.known_at)) if q.known_at is not None else close
@@ -230,6 +250,24 @@ def _vector_probabilities(evidence: list[float], style: _Style, rng: random.Rand
         raw = [math.exp(z - top) for z in logits]
     total = sum(raw)
     return [r / total for r in raw]
+
+
+def _continuous_cdf(
+    q: SimQuestion, prior: float, elapsed: float, public: float, style: _Style, rng: random.Random, kind: str
+) -> list[float]:
+    """One logistic bump in range units, as the 201-point CDF (rounded to 1e-6)."""
+    if kind == "noisy":
+        centre, scale = rng.uniform(0.05, 0.95), rng.uniform(0.03, 0.2)
+    else:
+        truth = min(1.05, max(-0.05, _truth_value(q)))
+        learnt = min(1.0, 0.25 + 0.25 * public)  # how far from the prior towards the truth
+        pull = learnt if style.scale >= 0 else -0.5 * learnt
+        centre = prior + pull * (truth - prior) + rng.gauss(0.0, 0.04 + 0.1 * style.noise)
+        width = {"overconfident": 0.4, "underconfident": 2.0}.get(kind, 1.0)
+        scale = width * (0.09 - 0.05 * elapsed) * math.exp(rng.gauss(0.0, 0.15))
+    component = {"centre": min(0.98, max(0.02, centre)), "scale": scale, "weight": 1.0}
+    cdf = cdf_from_mixture([component], open_lower=q.open_lower, open_upper=q.open_upper)
+    return [round(float(c), 6) for c in cdf]
 
 
 def _round_binary(p: float) -> float:
@@ -302,7 +340,7 @@ def _pair_forecasts(
     rng = random.Random(f"sim:{seed}:{f.username}:{q.slug}")
     end = _window_end(q)
     open_time = _utc(q.open_time)
-    truth = _truth_index(q)
+    truth = 0 if q.continuous else _truth_index(q)
     style = _STYLES[f.kind]
     news_dates = sorted(_utc(d) for d, _ in q.news)
     width = (end - open_time).total_seconds() or 1.0
@@ -318,7 +356,9 @@ def _pair_forecasts(
         elapsed = min(1.0, max(0.0, (t - open_time).total_seconds() / width))
         public = style.drift * elapsed**1.5 + style.news_weight * sum(d <= t for d in news_dates)
         row: dict[str, Any] = {"question": q.slug, "user": f.username, "time": _iso(t)}
-        if q.is_binary:
+        if q.continuous:
+            row["cdf"] = _continuous_cdf(q, prior, elapsed, public, style, rng, f.kind)
+        elif q.is_binary:
             direction = 1.0 if truth == 0 else -1.0
             evidence = style.signal_weight * (signals[0] - signals[1]) / math.sqrt(2) + direction * public
             row["probability"] = _round_binary(_binary_probability(prior, evidence, style, rng, f.kind))
@@ -356,6 +396,10 @@ def simulate(questions: list[SimQuestion], crowd: list[SimForecaster], *, seed: 
     and every question gets at least three forecasters where the crowd allows it.
     """
     for q in questions:
+        if q.continuous:
+            if not _utc(q.open_time) < _window_end(q):
+                raise ValueError(f"{q.slug}: the window [open, min(close, known_at)) is empty")
+            continue
         if len(q.options) < 2:
             raise ValueError(f"{q.slug}.options: need at least two")
         if not _utc(q.open_time) < _window_end(q):
@@ -434,6 +478,9 @@ def questions_from_seed(
     news = SEED_NEWS if news is None else news
     out = []
     for q in seed_data["questions"]:
+        if q["type"] in ("numeric", "date"):
+            out.append(_continuous_question(q, news))
+            continue
         options = list(q["options"]) if q["type"] == "multiple_choice" else ["yes", "no"]
         out.append(
             SimQuestion(
@@ -447,3 +494,32 @@ def questions_from_seed(
             )
         )
     return out
+
+
+def _bound(q: Mapping[str, Any], value: Any) -> float:
+    if q["type"] == "date":
+        return parse_instant(value, allow_date=True).timestamp()
+    return float(value)
+
+
+def _continuous_question(q: Mapping[str, Any], news: Mapping[str, Iterable[tuple[str, str]]]) -> SimQuestion:
+    lower, upper = _bound(q, q["lower"]), _bound(q, q["upper"])
+    resolution = q.get("resolution")
+    if resolution in (None, "annulled"):
+        value = None
+    elif resolution in ("below", "above"):
+        value = -math.inf if resolution == "below" else math.inf
+    else:
+        value = to_range_units(_bound(q, resolution), lower, upper)
+    return SimQuestion(
+        slug=q["slug"],
+        options=[],
+        open_time=_parse_time(q["open_time"]),  # type: ignore[arg-type]
+        close_time=_parse_time(q["close_time"]),  # type: ignore[arg-type]
+        known_at=_parse_time(q.get("known_at")),
+        news=tuple((_parse_time(d), label) for d, label in news.get(q["slug"], ())),  # type: ignore[misc]
+        continuous=True,
+        open_lower=bool(q.get("open_lower", False)),
+        open_upper=bool(q.get("open_upper", False)),
+        value=value,
+    )

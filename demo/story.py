@@ -18,12 +18,14 @@ from accounts.models import User
 from accounts.services import user_create
 from demo.simulation import make_crowd, questions_from_seed, simulate
 from forecast_math import DEFAULT_AGGREGATE, parse_instant
+from forecast_math.continuous import from_range_units, pit, quantile
 from forecasts import services as forecast_services
 from forecasts.models import CrowdPoint
 from questions import articles as article_services
 from questions import services as question_services
 from questions.models import Article, Question, Series
 from questions.seed import find_article, load_seed
+from questions.selectors import continuous_outcome, outcome_text, value_text
 from scoring.selectors import leaderboard_read
 from strategy import selectors as strategy_selectors
 from strategy import services as strategy_services
@@ -92,6 +94,11 @@ def demo_load(*, seed: int = 2021, crowd_size: int = 36, log: Callable[[str], No
             crowd_reveal_time=_t(spec.get("crowd_reveal_time")),
             scoring_mode=spec.get("scoring_mode"),
             indicator=spec.get("indicator") or "",
+            range_lower=spec.get("lower"),
+            range_upper=spec.get("upper"),
+            open_lower=spec.get("open_lower", False),
+            open_upper=spec.get("open_upper", False),
+            unit=spec.get("unit", ""),
         )
         if article is not None and spec.get("source"):
             src = spec["source"]
@@ -115,9 +122,8 @@ def demo_load(*, seed: int = 2021, crowd_size: int = 36, log: Callable[[str], No
         if row.get("withdraw"):
             forecast_services.forecast_withdraw(user=user, question=q, at=at)
         else:
-            payload = (
-                {"probability": row["probability"]} if "probability" in row else {"probabilities": row["probabilities"]}
-            )
+            shape = next(key for key in ("probability", "probabilities", "cdf") if key in row)
+            payload = {shape: row[shape]}
             forecast_services.forecast_submit(user=user, question=q, payload=payload, at=at)
         n += 1
     log(f"Replayed {n} forecasts by {len(users)} simulated forecasters, November 2021 on.")
@@ -253,22 +259,23 @@ def demo_report(result: DemoResult, *, top: int = 12) -> str:
     board = leaderboard_read(scope="series", series=result.series, limit=top)
     lines.append("")
     lines.append(
-        f"Series leaderboard: {result.series.title}  (ranked by the sum of relative Brier; lower is better; Brier on the 0..2 scale)"
+        f"Series leaderboard: {result.series.title}  (ranked by the sum of relative Brier; lower is better; Brier on the 0..2 scale; "
+        "relative CRPS, in range units, is the numeric and date questions' own figure, never added to it)"
     )
-    header = f"{'rank':>4}  {'forecaster':<28} {'kind':<15} {'questions':>9} {'rel. Brier sum':>14} {'mean Brier':>10} {'peer sum':>9}"
+    header = f"{'rank':>4}  {'forecaster':<28} {'kind':<15} {'questions':>9} {'rel. Brier sum':>14} {'rel. CRPS sum':>13} {'mean Brier':>10} {'peer sum':>9}"
     lines.append(header)
     lines.append("-" * len(header))
     for e in board["entries"]:
         name = e["user"]["name"]
         kind = result.kinds.get(_username(e["user"]["id"]), "")
         lines.append(
-            f"{e['rank']:>4}  {name[:28]:<28} {kind:<15} {e['questions']:>9} {e['relative_brier_sum']:>14.4f} "
+            f"{e['rank']:>4}  {name[:28]:<28} {kind:<15} {e['questions']:>9} {e['relative_brier_sum']:>14.4f} {e['relative_crps_sum']:>13.4f} "
             f"{_f(e['brier_mean']):>10} {e['peer_sum']:>9.1f}"
         )
     c = board.get("crowd")
     if c:
         lines.append(
-            f"{'':>4}  {'Crowd (median, benchmark)':<28} {'':<15} {c['questions']:>9} {c['relative_brier_sum']:>14.4f} "
+            f"{'':>4}  {'Crowd (median, benchmark)':<28} {'':<15} {c['questions']:>9} {c['relative_brier_sum']:>14.4f} {c['relative_crps_sum']:>13.4f} "
             f"{_f(c['brier_mean']):>10} {c['peer_sum']:>9.1f}"
         )
     lines.append(f"({board['count']} ranked forecasters)")
@@ -287,11 +294,7 @@ def demo_report(result: DemoResult, *, top: int = 12) -> str:
             lines.append(f"  {current or 'Other questions'}")
         crowd = _crowd_final(q)
         said = _say(q, crowd)
-        outcome = (
-            q.resolved_option.label.upper()
-            if q.resolved_option_id
-            else ("ANNULLED" if q.state == "annulled" else "open")
-        )
+        outcome = {"resolved": outcome_text(q).upper(), "annulled": "ANNULLED"}.get(q.state, "open")
         verdict = _verdict(q, crowd)
         lines.append(f"    - {q.title}")
         lines.append(f"        crowd: {said:<34} outcome: {outcome:<8} {verdict}")
@@ -386,6 +389,12 @@ def _f(x: Any) -> str:
 def _say(q: Question, crowd: list[float] | None) -> str:
     if crowd is None:
         return "no forecasts"
+    if q.is_continuous:
+        lo, mid, hi = (
+            value_text(q, from_range_units(quantile(crowd, p), q.range_lower, q.range_upper), approximate=True)
+            for p in (0.25, 0.5, 0.75)
+        )
+        return f"median {mid} ({lo} to {hi})"
     labels = [o.label for o in q.options.all()]
     if q.type == "binary":
         return f"{crowd[0] * 100:.0f}% yes"
@@ -394,6 +403,10 @@ def _say(q: Question, crowd: list[float] | None) -> str:
 
 
 def _verdict(q: Question, crowd: list[float] | None) -> str:
+    if q.is_continuous and crowd is not None and q.state == "resolved":
+        outcome = continuous_outcome(q)
+        inside = 0.25 <= pit(crowd, outcome.x) <= 0.75
+        return "(inside the crowd's middle half)" if inside else "(outside the crowd's middle half)"
     if crowd is None or not q.resolved_option_id:
         return ""
     labels = [o.label for o in q.options.all()]

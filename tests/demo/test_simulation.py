@@ -18,6 +18,7 @@ from demo.simulation import (
     questions_from_seed,
     simulate,
 )
+from forecast_math.continuous import quantile, validate_cdf
 from questions.seed import load_seed
 
 
@@ -111,18 +112,37 @@ def test_unresolved_truth_does_not_depend_on_the_seed(crowd: list[SimForecaster]
 def test_rows_are_sorted_and_in_the_import_history_shape(rows: list[dict], seed_questions) -> None:
     assert rows == sorted(rows, key=lambda r: r["time"])
     kinds = {q.slug: q.is_binary for q in seed_questions}
+    continuous = {q.slug for q in seed_questions if q.continuous}
+    assert continuous, "the seed has a numeric and a date question"
     for r in rows:
-        assert set(r) - {"probability", "probabilities", "withdraw"} == {"question", "user", "time"}
+        assert set(r) - {"probability", "probabilities", "cdf", "withdraw"} == {"question", "user", "time"}
         assert r["time"].endswith("Z") and len(r["time"]) == 20
-        values = [k for k in ("probability", "probabilities", "withdraw") if k in r]
+        values = [k for k in ("probability", "probabilities", "cdf", "withdraw") if k in r]
         assert len(values) == 1
         if "withdraw" in r:
             assert r["withdraw"] is True
+        elif r["question"] in continuous:
+            assert "cdf" in r
         elif kinds[r["question"]]:
             assert "probability" in r
         else:
             assert "probabilities" in r
     assert any("withdraw" in r for r in rows), "withdrawals happen now and then"
+
+
+def test_continuous_forecasts_are_valid_cdfs_that_learn(rows: list[dict], seed_questions: list[SimQuestion]) -> None:
+    """Every simulated CDF passes the service's rules; the calibrated forecasters' medians end
+    nearer the true value than they start."""
+    by_slug = {q.slug: q for q in seed_questions if q.continuous}
+    cdfs = [r for r in rows if "cdf" in r]
+    assert {r["question"] for r in cdfs} == set(by_slug)
+    for r in cdfs:
+        q = by_slug[r["question"]]
+        validate_cdf(r["cdf"], open_lower=q.open_lower, open_upper=q.open_upper)
+    for slug, q in by_slug.items():
+        errors = [abs(quantile(r["cdf"], 0.5) - q.value) for r in cdfs if r["question"] == slug]
+        half = len(errors) // 2
+        assert statistics.mean(errors[half:]) < statistics.mean(errors[:half]), slug
 
 
 def test_probabilities_are_rounded_and_bounded(rows: list[dict]) -> None:

@@ -60,9 +60,11 @@ EXPECTED_WORDS = {
     "q10b-csto-border-programme": ["buffer zone", "responsible for security"],
     "q11-us-basing-central-asia": ["basing access in Central Asia", "unacceptable"],
     "q12-sino-russian-trade-beyond-2021": ["Lukin", "peak"],
+    "q12n-china-russia-trade-2024": ["Lukin", "peak"],
     "q13-hrc-rapporteur-renewal-": ["rapporteur", "human rights"],
     "q14a-india-presence-kabul": ["Kabul", "official talks with the Taliban"],
     "q14b-india-full-embassy-kabul": ["Kabul", "New Delhi"],
+    "q14d-india-embassy-date": ["Kabul", "New Delhi"],
     "q14c-india-accepts-taliban-envoy": ["New Delhi refused", "Taliban"],
     "q15-second-state-recognises-taliban": ["recognition for the Taliban"],
     "q16-un-credentials-taliban": ["United Nations", "recognize the Taliban"],
@@ -126,9 +128,12 @@ def test_every_question_has_the_required_fields_with_the_right_types(questions: 
                 assert q[name].strip(), (q["slug"], name)
         for name in NULLABLE_STR:
             assert name in q, (q["slug"], name)
+            if name == "resolution" and q["type"] == "numeric":
+                assert q[name] is None or isinstance(q[name], (int, float)), (q["slug"], name)
+                continue
             assert q[name] is None or isinstance(q[name], str), (q["slug"], name)
         assert q["series"] == SERIES
-        assert q["type"] in {"binary", "multiple_choice"}
+        assert q["type"] in {"binary", "multiple_choice", "numeric", "date"}
         assert q["scoring_mode"] == "continuous"
         assert q["crowd_reveal_time"] is None
         assert q["confidence"] in CONFIDENCES
@@ -154,7 +159,9 @@ def test_dates_are_ordered_and_inside_the_window(questions: list[dict]) -> None:
         assert q["open_time"] == OPEN
         open_, close = _t(q["open_time"]), _t(q["close_time"])
         assert close > open_, q["slug"]
-        if q["known_at"] is not None:
+        if q["known_at"] is not None and q["type"] == "date":
+            assert q["resolution"] == q["known_at"], "a date question closes early on the day it resolves"
+        elif q["known_at"] is not None:
             assert q["resolution"] == "yes", "only an early YES closes a question early"
             assert open_ < _t(q["known_at"]) < close, q["slug"]
         if q["resolved_at"] is not None:
@@ -171,8 +178,26 @@ def test_resolutions_only_where_the_facts_are_solid(questions: list[dict]) -> No
             assert q["resolved_at"] is None, q["slug"]
         else:
             assert q["resolved_at"] is not None, q["slug"]
+            if q["type"] in ("numeric", "date"):
+                value = _t(q["resolution"]).timestamp() if q["type"] == "date" else q["resolution"]
+                lower = _t(q["lower"]).timestamp() if q["type"] == "date" else q["lower"]
+                upper = _t(q["upper"]).timestamp() if q["type"] == "date" else q["upper"]
+                assert lower <= value <= upper, q["slug"]
+                continue
             valid = q["options"] if q["type"] == "multiple_choice" else ["yes", "no"]
             assert q["resolution"] in valid, q["slug"]
+
+
+def test_numeric_and_date_companions(questions: list[dict]) -> None:
+    """The trade figure and the embassy date, asked as distributions beside their yes/no forms."""
+    by_slug = {q["slug"]: q for q in questions}
+    trade = by_slug["q12n-china-russia-trade-2024"]
+    assert (trade["type"], trade["lower"], trade["upper"], trade["unit"]) == ("numeric", 100, 300, "USD bn")
+    assert trade["open_lower"] and trade["open_upper"] and trade["resolution"] == 244.8
+    embassy = by_slug["q14d-india-embassy-date"]
+    assert embassy["type"] == "date" and not embassy["open_lower"] and embassy["open_upper"]
+    assert embassy["resolution"] == by_slug["q14b-india-full-embassy-kabul"]["known_at"]
+    assert trade["source"] == by_slug["q12-sino-russian-trade-beyond-2021"]["source"]
 
 
 def test_key_resolutions(questions: list[dict]) -> None:
