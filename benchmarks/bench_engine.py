@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_engine.py [--questions 1000 --forecasts 1000000
         --reference-sample 20 --seed 0 --json PATH]
         [--growth-sizes 1000,10000,100000 | --no-growth] [--growth-only]
+        [--numeric-sizes 1000,10000]
 
 Generates a seeded synthetic data set (binary and multiple-choice questions,
 ordered bins, daily and continuous modes, early closes, withdrawals,
@@ -14,7 +15,9 @@ two agree within 1e-9 on the sample.
 
 Then the growth table: the engine on one question of each size (N forecasters
 making 5 forecasts each, a binary and a 4-option multiple-choice question,
-all scores and the four crowd aggregates), and how the time grows with N; and
+all scores and the four crowd aggregates; for the sizes in --numeric-sizes also a numeric
+question, 201-point CDFs with the three continuous crowd aggregates), and how the time grows
+with N; and
 ``score_json`` (forecast_math.score_json_document, what ``manage.py
 score_json`` runs after reading the file) on a generated 50,000-forecast JSON
 document, from its text to the printed result.
@@ -39,6 +42,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.common import merge_results  # noqa: E402
 from forecast_math import AGGREGATES, ForecastSet, QuestionSpec, score_json_document, score_question  # noqa: E402
+from forecast_math.continuous import GRID_X, ContinuousOutcome  # noqa: E402
 from tests.forecast_math.reference import max_difference, reference_scores  # noqa: E402
 
 DAY = 86400.0
@@ -114,6 +118,23 @@ def make_crowd_question(n_forecasters: int, n_options: int = 2, per: int = 5, se
     return spec, ForecastSet(user, tm, probs, wd)
 
 
+def make_numeric_question(n_forecasters: int, per: int = 5, seed: int = 0):
+    """make_crowd_question's timing for a numeric question with open bounds: each forecast a
+    logistic CDF (random centre and scale) mixed with 1% uniform, 2% below and 3% above the range;
+    the outcome at 42% of the range."""
+    spec, fs = make_crowd_question(n_forecasters, 2, per, seed)
+    rng = np.random.default_rng(seed + 1)
+    n = len(fs.user)
+    centre = rng.uniform(0.1, 0.9, n)[:, None]
+    scale = rng.uniform(0.02, 0.3, n)[:, None]
+    f = 1.0 / (1.0 + np.exp(-(GRID_X[None, :] - centre) / scale))
+    f = (f - f[:, :1]) / (f[:, -1:] - f[:, :1])
+    cdfs = 0.02 + 0.95 * (0.99 * f + 0.01 * GRID_X[None, :])
+    outcome = ContinuousOutcome(0.42, open_lower=True, open_upper=True)
+    numeric = QuestionSpec(len(GRID_X), False, spec.open_time, spec.close_time, None, 0, continuous=outcome)
+    return numeric, ForecastSet(fs.user, fs.time, cdfs, fs.withdrawn)
+
+
 def crowd_document(n_forecasters: int, per: int = 5, seed: int = 0) -> dict:
     """The binary question of make_crowd_question as a score_json document (contracts.md)."""
     spec, fs = make_crowd_question(n_forecasters, 2, per, seed)
@@ -155,30 +176,45 @@ def _timed(fn, repeat: int) -> tuple[float, float]:
     return best_cpu, best_wall
 
 
-def growth_table(sizes: list[int], seed: int = 0) -> dict:
+def growth_table(sizes: list[int], seed: int = 0, numeric_sizes: tuple[int, ...] = ()) -> dict:
     """Engine seconds for one question per size and type, and the score_json document timing."""
     rows = []
+    kinds = ["binary", "multiple_choice_4"] + (["numeric"] if numeric_sizes else [])
     for n in sizes:
         row = {"forecasters": n, "forecasts": 5 * n}
-        for kind, k in (("binary", 2), ("multiple_choice_4", 4)):
-            spec, fs = make_crowd_question(n, k, seed=seed)
+        for kind in kinds:
+            if kind == "numeric":
+                if n not in numeric_sizes:
+                    continue
+                spec, fs = make_numeric_question(n, seed=seed)
+                methods = None  # the continuous aggregates
+            else:
+                spec, fs = make_crowd_question(n, 2 if kind == "binary" else 4, seed=seed)
+                methods = AGGREGATES
             cpu, wall = _timed(
-                lambda spec=spec, fs=fs: score_question(spec, fs, crowd_methods=AGGREGATES), 3 if n <= 10_000 else 1
+                lambda spec=spec, fs=fs, m=methods: score_question(spec, fs, crowd_methods=m),
+                3 if n <= 10_000 and kind != "numeric" else 1,
             )
             row[f"{kind}_cpu_seconds"] = round(cpu, 3)
             row[f"{kind}_wall_seconds"] = round(wall, 3)
         rows.append(row)
     print("growth: one question, N forecasters x 5 forecasts, all scores + 4 crowd aggregates")
     print("        (CPU seconds of the engine; wall seconds in brackets; x prev: CPU time ratio to the row above)")
-    print(f"  {'forecasters':>11} {'forecasts':>10} {'binary':>18} {'x prev':>7} {'4-option':>18} {'x prev':>7}")
+    if numeric_sizes:
+        print("        numeric: 201-point CDFs, all scores + the 3 continuous crowd aggregates")
+    labels = {"binary": "binary", "multiple_choice_4": "4-option", "numeric": "numeric"}
+    print(f"  {'forecasters':>11} {'forecasts':>10}" + "".join(f" {labels[k]:>18} {'x prev':>7}" for k in kinds))
     for i, r in enumerate(rows):
         cells = []
-        for kind in ("binary", "multiple_choice_4"):
+        for kind in kinds:
+            if kind + "_cpu_seconds" not in r:
+                cells.append(f"{'-':>18} {'-':>7}")
+                continue
             ratio = "-"
-            if i:
+            if i and kind + "_cpu_seconds" in rows[i - 1]:
                 ratio = f"{r[kind + '_cpu_seconds'] / max(rows[i - 1][kind + '_cpu_seconds'], 1e-9):.1f}"
             cells.append(f"{r[kind + '_cpu_seconds']:>8.3f} ({r[kind + '_wall_seconds']:>7.3f}) {ratio:>7}")
-        print(f"  {r['forecasters']:>11,} {r['forecasts']:>10,} {cells[0]} {cells[1]}")
+        print(f"  {r['forecasters']:>11,} {r['forecasts']:>10,} " + " ".join(cells))
     # score_json: the document's text to the printed result, as manage.py score_json does
     text = json.dumps(crowd_document(10_000, seed=seed))
     t = time.perf_counter()
@@ -212,12 +248,18 @@ def main(argv=None) -> int:
         default="1000,10000,100000",
         help="forecasters per question in the growth table (comma-separated)",
     )
+    ap.add_argument(
+        "--numeric-sizes",
+        default="1000,10000",
+        help="growth-table sizes that also time a numeric question (comma-separated; empty for none)",
+    )
     ap.add_argument("--no-growth", action="store_true", help="skip the growth table")
     ap.add_argument("--growth-only", action="store_true", help="only the growth table")
     args = ap.parse_args(argv)
+    numeric = tuple(int(x) for x in args.numeric_sizes.split(",") if x)
 
     if args.growth_only:
-        figures = growth_table([int(x) for x in args.growth_sizes.split(",") if x], args.seed)
+        figures = growth_table([int(x) for x in args.growth_sizes.split(",") if x], args.seed, numeric)
         if args.json:
             merge_results(figures, args.json)
         return 0
@@ -293,7 +335,7 @@ def main(argv=None) -> int:
             f"{'IDENTICAL within 1e-9' if worst <= TOL else 'MISMATCH'}"
         )
     if not args.no_growth:
-        figures.update(growth_table([int(x) for x in args.growth_sizes.split(",") if x], args.seed))
+        figures.update(growth_table([int(x) for x in args.growth_sizes.split(",") if x], args.seed, numeric))
     if args.json:
         merge_results(figures, args.json)
     return 0 if worst <= TOL else 1

@@ -184,6 +184,7 @@ def aggregate_rows(
     made: np.ndarray | None = None,
     weights: np.ndarray | None = None,
     ranks: np.ndarray | None = None,
+    normalise: bool = True,
 ) -> np.ndarray:
     """Aggregate many snapshots at once.
 
@@ -192,7 +193,9 @@ def aggregate_rows(
     median unless ``weights`` are given).  ``ranks`` (s, m, K), optional:
     integer keys ordered like ``P`` per option (see ``row_weighted_median``),
     used by the recency-weighted median to sort fast.  Returns (s, K); rows
-    with no forecaster present are NaN.
+    with no forecaster present are NaN.  ``normalise=False`` leaves the
+    per-option medians as they are (for CDF points, which are not a
+    distribution over options; the extremized crowd always normalises).
     """
     P = np.asarray(P, dtype=np.float64)
     s, m, k = P.shape
@@ -203,7 +206,8 @@ def aggregate_rows(
     if method == "median":
         for j in range(k):
             out[:, j] = row_median(P[:, :, j])
-        out = renormalise(out)
+        if normalise:
+            out = renormalise(out)
     elif method == "recency_weighted_median":
         if weights is None:
             if made is None:
@@ -211,7 +215,8 @@ def aggregate_rows(
             weights = recency_weights(np.asarray(made, dtype=np.float64), present)
         for j in range(k):
             out[:, j] = row_weighted_median(P[:, :, j], weights, None if ranks is None else ranks[:, :, j])
-        out = renormalise(out)
+        if normalise:
+            out = renormalise(out)
     elif method == "mean":
         tot = np.where(present[:, :, None], P, 0.0).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -31,6 +31,16 @@ Two ways to evaluate the scores, with the same results
   bounded; every score is then a weighted column sum (per user) or a row reduction (crowd median
   Brier, crowd aggregates).  It costs O(segments x users), so it is only used while that product
   is below ``DENSE_MAX_CELLS``.
+
+Numeric and date questions (``QuestionSpec.continuous``)
+--------------------------------------------------------
+The forecasts are 201-point CDFs (``continuous.py``) and the time machinery is unchanged; only
+the per-forecast figures differ (``_Rules``): the accuracy score is the CRPS in range units (in
+the brier_* / relative_brier columns; ``QuestionScores.accuracy`` = "crps"), ln p is the log of
+the outcome bucket's probability, and Metaculus's continuous log scores divide by 2: instant
+baseline 100 ln(p / p_uniform) / 2, instant peer 100 (ln p - mean of the others' ln p) / 2. The
+crowd is CONTINUOUS_AGGREGATES, per CDF point and not renormalised, each row made a valid CDF
+(docs/continuous_scoring.md).
 """
 
 from __future__ import annotations
@@ -50,6 +60,16 @@ from .aggregates import (
     recency_weights,
     renormalise,
     row_median,
+)
+from .continuous import (
+    CONTINUOUS_AGGREGATES,
+    GRID,
+    ContinuousOutcome,
+    baseline_bucket_probability,
+    crps,
+    log_density,
+    make_valid,
+    outcome_bucket,
 )
 from .recency import recency_weighted_medians
 from .sweep import Changes, active_counts, running_sums, segment_medians
@@ -71,10 +91,18 @@ class QuestionSpec:
     known_at: float | None
     outcome: int
     mode: str = "continuous"
+    #: a numeric or date question: its outcome; ``probs`` are then (n, 201) CDFs and ``outcome``
+    #: and ``ordered`` are ignored
+    continuous: ContinuousOutcome | None = None
 
     def __post_init__(self):
         if int(self.n_options) < 2:
             raise ValueError("n_options must be at least 2")
+        if self.continuous is not None:
+            if not isinstance(self.continuous, ContinuousOutcome):
+                raise ValueError("continuous must be a ContinuousOutcome")
+            if int(self.n_options) != GRID:
+                raise ValueError(f"a continuous question has n_options = {GRID} (its CDF points)")
         if not 0 <= int(self.outcome) < int(self.n_options):
             raise ValueError("outcome must be an option index")
         if self.mode not in MODES:
@@ -178,6 +206,9 @@ class QuestionScores:
     window_length: float = 0.0
     #: length of the scheduled window [T0, Ts) in the same unit
     scheduled_length: float = 0.0
+    #: what the brier_* / relative_brier figures measure: "brier" (0..2), or "crps" (range units)
+    #: on a continuous question
+    accuracy: str = "brier"
 
 
 # --------------------------------------------------------------------------
@@ -211,7 +242,18 @@ def _as_arrays(fs: ForecastSet, k: int):
 
 
 def _sort_events(uidx, time, probs, wd, seq):
-    """Order: user, time made, seq, then withdrawal last, then probabilities."""
+    """Order: user, time made, seq, then withdrawal last, then probabilities.
+
+    The probabilities only break ties of the other keys; when there is none (always with a
+    distinct ``seq``) they are left out of the sort, which matters for 201-point CDFs."""
+    primary = [wd] + ([] if seq is None else [seq]) + [time, uidx]
+    order = np.lexsort(primary)
+    tied = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for key in primary:
+        ks = np.asarray(key)[order]
+        tied &= ks[1:] == ks[:-1]
+    if not tied.any():
+        return order
     keys = [probs[:, j] for j in range(probs.shape[1] - 1, -1, -1)]
     keys.append(wd)
     if seq is not None:
@@ -290,6 +332,61 @@ def _padded(x: np.ndarray, fill=np.nan) -> np.ndarray:
     return np.concatenate([x.astype(np.float64), pad], axis=0)
 
 
+class _Rules:
+    """The per-forecast figures of one question: the accuracy score (Brier, or CRPS in range
+    units on a continuous question), the log piece ln p (p = the probability of the outcome, or of
+    the outcome's bucket on a continuous question), the instant baseline from it and the factor of
+    the log scores (100, or 100 / 2 on a continuous question as on Metaculus)."""
+
+    def __init__(self, spec: QuestionSpec):
+        self.cont = spec.continuous
+        self.k = int(spec.n_options)
+        if self.cont is None:
+            self.out_k = int(spec.outcome)
+            self.ordered = spec.ordered
+            self.lnk = math.log(self.k)
+            self.log_scale = 100.0
+            self.accuracy_name = "brier"
+        else:
+            c = self.cont
+            self.x = float(c.x)
+            self.ln_base = math.log(baseline_bucket_probability(outcome_bucket(self.x), c.open_lower, c.open_upper))
+            self.log_scale = 50.0
+            self.accuracy_name = "crps"
+
+    def accuracy(self, probs: np.ndarray) -> np.ndarray:
+        if self.cont is None:
+            return brier(probs, self.out_k, self.ordered)
+        with np.errstate(invalid="ignore"):
+            return crps(probs, self.x)
+
+    def log_p(self, probs: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.cont is None:
+                return np.log(probs[..., self.out_k])
+            return log_density(probs, self.x, self.cont.open_lower, self.cont.open_upper)
+
+    def baseline(self, lp):
+        """Instant baseline from ln p: 100 ln(K p) / ln K, or 100 ln(p / p_uniform) / 2."""
+        with np.errstate(invalid="ignore"):
+            if self.cont is None:
+                return 100.0 * (self.lnk + lp) / self.lnk
+            return self.log_scale * (lp - self.ln_base)
+
+    def final_accuracy(self, fp: np.ndarray) -> float:
+        return float(self.accuracy(fp)) if not np.isnan(fp).any() else math.nan
+
+    def methods(self, crowd_methods) -> tuple:
+        allowed = AGGREGATES if self.cont is None else CONTINUOUS_AGGREGATES
+        if crowd_methods is None:
+            return allowed
+        methods = tuple(crowd_methods)
+        for meth in methods:
+            if meth not in allowed:
+                raise ValueError(f"unknown aggregate method {meth!r}; expected one of {allowed}")
+        return methods
+
+
 # --------------------------------------------------------------------------
 # scoring
 # --------------------------------------------------------------------------
@@ -297,31 +394,44 @@ def score_question(
     spec: QuestionSpec,
     forecasts: ForecastSet,
     *,
-    crowd_methods=AGGREGATES,
+    crowd_methods=None,
     extremize_a: float = SQRT3,
+    path: str | None = None,
 ) -> QuestionScores:
     """Score every user of one resolved question, and the crowd.
 
     Users are all distinct ids of ``forecasts`` (also those whose forecasts
     were all late); a user never active gets NaN brier_final / brier_mean and
     0 for the other scores.
+
+    ``crowd_methods`` defaults to every aggregate of the question's kind (AGGREGATES, or
+    CONTINUOUS_AGGREGATES on a continuous question). On a continuous question (``spec.continuous``)
+    the brier_* and relative_brier figures carry the CRPS and the relative CRPS (range units) and
+    ``accuracy`` is "crps". ``path`` ("dense" or "sweep") forces one of the two evaluations, which
+    give the same results (by default the faster one for the question's size).
     """
     k = int(spec.n_options)
+    rules = _Rules(spec)
     ev = _prepare(forecasts, k, float(spec.open_time), spec.actual_close, spec.mode == "daily")
-    methods = tuple(crowd_methods)
-    for meth in methods:
-        if meth not in AGGREGATES:
-            raise ValueError(f"unknown aggregate method {meth!r}; expected one of {AGGREGATES}")
-    n_segments = len(np.unique(ev.clock)) + 1
-    if n_segments * len(ev.users) <= DENSE_MAX_CELLS:
-        return _score_dense(spec, ev, methods, extremize_a)
-    return _score_sweep(spec, ev, methods, extremize_a)
+    methods = rules.methods(crowd_methods)
+    if _use_dense(path, len(np.unique(ev.clock)) + 1, len(ev.users)):
+        return _score_dense(spec, rules, ev, methods, extremize_a)
+    return _score_sweep(spec, rules, ev, methods, extremize_a)
 
 
-def _score_dense(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: float) -> QuestionScores:
+def _use_dense(path: str | None, n_rows: int, n_users: int) -> bool:
+    """The dense path while rows x users <= DENSE_MAX_CELLS (also on continuous questions: both
+    paths' work grows with the 201 points alike, and the cross-over stays near 50,000 cells)."""
+    if path is not None:
+        if path not in ("dense", "sweep"):
+            raise ValueError('path must be "dense" or "sweep"')
+        return path == "dense"
+    return n_rows * n_users <= DENSE_MAX_CELLS
+
+
+def _score_dense(spec: QuestionSpec, rules: _Rules, ev: _Events, methods: tuple, extremize_a: float) -> QuestionScores:
     """score_question on the dense (segments x users) state matrix."""
     k = int(spec.n_options)
-    out_k = int(spec.outcome)
     c0, cc, cs = _clock_bounds(spec)
     w_len = float(cc - c0)
     s_len = float(cs - c0)
@@ -334,15 +444,15 @@ def _score_dense(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: f
     rows = np.searchsorted(bounds, ev.clock)
 
     wd = ev.withdrawn
-    bs_ev = brier(ev.probs, out_k, spec.ordered) if n_ev else np.zeros(0)
-    with np.errstate(divide="ignore"):
-        lp_ev = np.log(ev.probs[:, out_k]) if n_ev else np.zeros(0)
+    bs_ev = rules.accuracy(ev.probs) if n_ev else np.zeros(0)
+    lp_ev = rules.log_p(ev.probs) if n_ev else np.zeros(0)
     bs_ev = _padded(np.where(wd, np.nan, bs_ev))
     lp_ev = _padded(np.where(wd, np.nan, lp_ev))
     pr_ev = _padded(np.where(wd[:, None], np.nan, ev.probs))
     made_ev = _padded(ev.made)
-    value_ranks, made_ranks = _sort_keys(ev, pr_ev)
-    lnk = math.log(k)
+    if "recency_weighted_median" in methods:
+        value_ranks, made_ranks = _sort_keys(ev, pr_ev)
+    normalise = rules.cont is None
 
     A = np.zeros(n_users)
     SB = np.zeros(n_users)
@@ -365,10 +475,10 @@ def _score_dense(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: f
         SB += (bs0 * dd).sum(axis=0)
         REL += (np.where(act, bs - cmb[:, None], 0.0) * dd).sum(axis=0)
         lp0 = np.where(act, lp_ev[m], 0.0)
-        BASE += (np.where(act, 100.0 * (lnk + lp0) / lnk, 0.0) * dd).sum(axis=0)
+        BASE += (np.where(act, rules.baseline(lp0), 0.0) * dd).sum(axis=0)
         slp = lp0.sum(axis=1)
         others = np.maximum(n - 1, 1)[:, None]
-        peer = np.where(act & (n >= 2)[:, None], 100.0 * (lp0 - (slp[:, None] - lp0) / others), 0.0)
+        peer = np.where(act & (n >= 2)[:, None], rules.log_scale * (lp0 - (slp[:, None] - lp0) / others), 0.0)
         PEER += (peer * dd).sum(axis=0)
         last_state = m[-1]
 
@@ -383,16 +493,17 @@ def _score_dense(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: f
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean_lp = slp / n
             for meth in methods:
-                C = aggregate_rows(P, meth, a=extremize_a, weights=weights, ranks=ranks)
-                cbs = brier(C, out_k, spec.ordered)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    clp = np.log(C[:, out_k])
+                C = aggregate_rows(P, meth, a=extremize_a, weights=weights, ranks=ranks, normalise=normalise)
+                if not normalise:
+                    C = make_valid(C)
+                cbs = rules.accuracy(C)
+                clp = rules.log_p(C)
                 z = cz[meth]
                 z[0] += dc.sum()
                 z[1] += np.where(c_act, cbs * d, 0.0).sum()
                 z[2] += np.where(c_act, (cbs - cmb) * d, 0.0).sum()
-                z[3] += np.where(c_act, 100.0 * (lnk + clp) / lnk * d, 0.0).sum()
-                z[4] += np.where(c_act, 100.0 * (clp - mean_lp) * d, 0.0).sum()
+                z[3] += np.where(c_act, rules.baseline(clp) * d, 0.0).sum()
+                z[4] += np.where(c_act, rules.log_scale * (clp - mean_lp) * d, 0.0).sum()
                 c_last[meth] = C[-1]
 
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -414,7 +525,7 @@ def _score_dense(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: f
         fp = c_last[meth]
         crowd[meth] = CrowdScore(
             method=meth,
-            brier_final=float(brier(fp, out_k, spec.ordered)) if not np.isnan(fp).any() else math.nan,
+            brier_final=rules.final_accuracy(fp),
             brier_mean=float(z[1] / z[0]) if z[0] > 0 else math.nan,
             participation=float(z[0] / w_len),
             relative_brier=float(z[2] / w_len),
@@ -423,7 +534,9 @@ def _score_dense(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: f
             coverage=float(z[0] / s_len),
             final_probs=np.array(fp, dtype=np.float64),
         )
-    return QuestionScores(users=table, crowd=crowd, window_length=w_len, scheduled_length=s_len)
+    return QuestionScores(
+        users=table, crowd=crowd, window_length=w_len, scheduled_length=s_len, accuracy=rules.accuracy_name
+    )
 
 
 def crowd_history(
@@ -432,6 +545,8 @@ def crowd_history(
     method: str = DEFAULT_AGGREGATE,
     *,
     extremize_a: float = SQRT3,
+    continuous: bool = False,
+    path: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The crowd forecast as a step function.
 
@@ -444,43 +559,56 @@ def crowd_history(
     T0 act from T0, those at or after Tc are ignored) and times are exact
     seconds even for daily questions.  With a plain number of options every
     forecast counts from the moment it was made.
+
+    A numeric or date question (a spec with ``continuous`` set, or ``continuous=True`` with
+    n_options = 201): the forecasts are CDFs, the methods CONTINUOUS_AGGREGATES, applied per grid
+    point without renormalising, and every row is made a valid CDF (continuous.aggregate_cdfs
+    gives the same row for one snapshot). ``path`` forces the dense or the sweep evaluation.
     """
     if isinstance(spec_or_n_options, QuestionSpec):
         k = int(spec_or_n_options.n_options)
         t0 = float(spec_or_n_options.open_time)
         tc = spec_or_n_options.actual_close
+        continuous = continuous or spec_or_n_options.continuous is not None
     else:
         k = int(spec_or_n_options)
         t0 = tc = None
+    if continuous and k != GRID:
+        raise ValueError(f"a continuous question has n_options = {GRID} (its CDF points)")
+    allowed = CONTINUOUS_AGGREGATES if continuous else AGGREGATES
+    if method not in allowed:
+        raise ValueError(f"unknown aggregate method {method!r}; expected one of {allowed}")
     ev = _prepare(forecasts, k, t0, tc, daily=False)
     if len(ev.uidx) == 0:
         return np.zeros(0), np.zeros((0, k))
-    if method not in AGGREGATES:
-        raise ValueError(f"unknown aggregate method {method!r}; expected one of {AGGREGATES}")
     times = np.unique(ev.clock)
-    if len(times) * len(ev.users) <= DENSE_MAX_CELLS:
-        return times, _crowd_history_dense(ev, times, k, method, extremize_a)
+    if _use_dense(path, len(times), len(ev.users)):
+        return times, _crowd_history_dense(ev, times, k, method, extremize_a, continuous)
     rows = np.searchsorted(times, ev.clock)
     it = _items(ev, rows, len(times))
-    crowd = _crowd_rows(it, k, (method,), extremize_a)
+    crowd = _crowd_rows(it, k, (method,), extremize_a, continuous)
     return times, crowd[method]
 
 
-def _crowd_history_dense(ev: _Events, times: np.ndarray, k: int, method: str, extremize_a: float) -> np.ndarray:
+def _crowd_history_dense(
+    ev: _Events, times: np.ndarray, k: int, method: str, extremize_a: float, continuous: bool
+) -> np.ndarray:
     rows = np.searchsorted(times, ev.clock)
     wd = ev.withdrawn
     pr_ev = _padded(np.where(wd[:, None], np.nan, ev.probs))
     made_ev = _padded(ev.made)
-    v_ranks, made_ranks = _sort_keys(ev, pr_ev)
+    if method == "recency_weighted_median":
+        v_ranks, made_ranks = _sort_keys(ev, pr_ev)
+    normalise = not continuous
     out = np.empty((len(times), k))
     for a, b, m in _state_blocks(rows, ev.uidx, len(times), len(ev.users), k):
         P = pr_ev[m]
         if method == "recency_weighted_median":
             w = recency_weights(made_ev[m], ~np.isnan(P[:, :, 0]), made_ranks[m])
-            out[a:b] = aggregate_rows(P, method, a=extremize_a, weights=w, ranks=v_ranks[m])
+            out[a:b] = aggregate_rows(P, method, a=extremize_a, weights=w, ranks=v_ranks[m], normalise=normalise)
         else:
-            out[a:b] = aggregate_rows(P, method, a=extremize_a)
-    return out
+            out[a:b] = aggregate_rows(P, method, a=extremize_a, normalise=normalise)
+    return make_valid(out) if continuous else out
 
 
 # --------------------------------------------------------------------------
@@ -525,13 +653,17 @@ def _items(ev: _Events, rows: np.ndarray, n_seg: int) -> _Items:
     )
 
 
-def _crowd_rows(it: _Items, k: int, methods: tuple, extremize_a: float) -> dict[str, np.ndarray]:
-    """Every requested aggregate of the standing forecasts, per segment: {method: (n_seg, k)}."""
+def _crowd_rows(
+    it: _Items, k: int, methods: tuple, extremize_a: float, continuous: bool = False
+) -> dict[str, np.ndarray]:
+    """Every requested aggregate of the standing forecasts, per segment: {method: (n_seg, k)}.
+    On a continuous question (CDFs) nothing is renormalised and every row is made a valid CDF."""
     out: dict[str, np.ndarray] = {}
     n = it.n_active
     empty = n == 0
     P = it.probs
     complement = k == 2 and np.array_equal(P[:, 1], 1.0 - P[:, 0])
+    finish = make_valid if continuous else renormalise
     with np.errstate(invalid="ignore", divide="ignore"):
         for meth in methods:
             if meth == "median":
@@ -544,12 +676,14 @@ def _crowd_rows(it: _Items, k: int, methods: tuple, extremize_a: float) -> dict[
                     for j in range(k):
                         seg, lo, hi = segment_medians(it.ch, P[:, j], it.n_active)
                         c[seg, j] = 0.5 * (P[lo, j] + P[hi, j])
-                c = renormalise(c)
+                c = finish(c)
             elif meth == "recency_weighted_median":
                 c = recency_weighted_medians(it.ch, it.a, it.b, it.made, it.user, P, n, complement=complement)
-                c = renormalise(c)
+                c = finish(c)
             elif meth == "mean":
                 c = running_sums(it.ch, P) / n[:, None]
+                if continuous:
+                    c = make_valid(c)
             else:  # extremized_log_odds: normalise(exp(a * mean ln p_k)), every K (as aggregates)
                 z = extremize_a * (running_sums(it.ch, np.log(P)) / n[:, None])
                 z = z - np.max(z, axis=1, keepdims=True)
@@ -559,16 +693,14 @@ def _crowd_rows(it: _Items, k: int, methods: tuple, extremize_a: float) -> dict[
     return out
 
 
-def _score_sweep(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: float) -> QuestionScores:
+def _score_sweep(spec: QuestionSpec, rules: _Rules, ev: _Events, methods: tuple, extremize_a: float) -> QuestionScores:
     """score_question by a sweep over the segments (see the module docstring)."""
     k = int(spec.n_options)
-    out_k = int(spec.outcome)
     c0, cc, cs = _clock_bounds(spec)
     w_len = float(cc - c0)
     s_len = float(cs - c0)
     users = ev.users
     n_users = len(users)
-    lnk = math.log(k)
 
     bounds = np.unique(np.concatenate([[float(c0)], ev.clock]))
     n_seg = len(bounds)
@@ -578,9 +710,8 @@ def _score_sweep(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: f
     a, b, u = it.a, it.b, it.user
     n = it.n_active
 
-    bs = brier(it.probs, out_k, spec.ordered) if len(a) else np.zeros(0)
-    with np.errstate(divide="ignore"):
-        lp = np.log(it.probs[:, out_k]) if len(a) else np.zeros(0)
+    bs = rules.accuracy(it.probs) if len(a) else np.zeros(0)
+    lp = rules.log_p(it.probs) if len(a) else np.zeros(0)
 
     # prefix integrals over segments: G[i] = integral of g over segments 0..i-1
     def prefix(g):
@@ -601,8 +732,8 @@ def _score_sweep(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: f
 
     span = length[b] - length[a]
     with np.errstate(invalid="ignore"):
-        base_item = 100.0 * (lnk + lp) / lnk
-        peer_item = 100.0 * (lp * (g_own[b] - g_own[a]) - (g_all[b] - g_all[a]))
+        base_item = rules.baseline(lp)
+        peer_item = rules.log_scale * (lp * (g_own[b] - g_own[a]) - (g_all[b] - g_all[a]))
     A = np.bincount(u, weights=span, minlength=n_users)
     SB = np.bincount(u, weights=bs * span, minlength=n_users)
     REL = SB - np.bincount(u, weights=g_cmb[b] - g_cmb[a], minlength=n_users)
@@ -617,7 +748,7 @@ def _score_sweep(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: f
         last = np.flatnonzero(np.append(ev.uidx[1:] != ev.uidx[:-1], True))
         standing = last[~ev.withdrawn[last]]
         final_probs[ev.uidx[standing]] = ev.probs[standing]
-        brier_final[ev.uidx[standing]] = brier(ev.probs[standing], out_k, spec.ordered)
+        brier_final[ev.uidx[standing]] = rules.accuracy(ev.probs[standing])
 
     with np.errstate(invalid="ignore", divide="ignore"):
         brier_mean = np.where(A > 0, SB / np.where(A > 0, A, 1.0), np.nan)
@@ -635,7 +766,7 @@ def _score_sweep(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: f
 
     crowd = {}
     if methods:
-        rows_c = _crowd_rows(it, k, methods, extremize_a)
+        rows_c = _crowd_rows(it, k, methods, extremize_a, rules.cont is not None)
         c_act = n > 0
         d = np.where(c_act, dur, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -643,17 +774,17 @@ def _score_sweep(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: f
         for meth in methods:
             C = rows_c[meth]
             with np.errstate(invalid="ignore", divide="ignore"):
-                cbs = brier(C, out_k, spec.ordered)
-                clp = np.log(C[:, out_k])
+                cbs = rules.accuracy(C)
+                clp = rules.log_p(C)
                 z0 = d.sum()
                 z1 = np.where(c_act, cbs * dur, 0.0).sum()
                 z2 = np.where(c_act, (cbs - cmb) * dur, 0.0).sum()
-                z3 = np.where(c_act, 100.0 * (lnk + clp) / lnk * dur, 0.0).sum()
-                z4 = np.where(c_act, 100.0 * (clp - mean_lp) * dur, 0.0).sum()
+                z3 = np.where(c_act, rules.baseline(clp) * dur, 0.0).sum()
+                z4 = np.where(c_act, rules.log_scale * (clp - mean_lp) * dur, 0.0).sum()
             fp = C[-1]
             crowd[meth] = CrowdScore(
                 method=meth,
-                brier_final=float(brier(fp, out_k, spec.ordered)) if not np.isnan(fp).any() else math.nan,
+                brier_final=rules.final_accuracy(fp),
                 brier_mean=float(z1 / z0) if z0 > 0 else math.nan,
                 participation=float(z0 / w_len),
                 relative_brier=float(z2 / w_len),
@@ -662,4 +793,6 @@ def _score_sweep(spec: QuestionSpec, ev: _Events, methods: tuple, extremize_a: f
                 coverage=float(z0 / s_len),
                 final_probs=np.array(fp, dtype=np.float64),
             )
-    return QuestionScores(users=table, crowd=crowd, window_length=w_len, scheduled_length=s_len)
+    return QuestionScores(
+        users=table, crowd=crowd, window_length=w_len, scheduled_length=s_len, accuracy=rules.accuracy_name
+    )

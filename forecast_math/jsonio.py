@@ -4,6 +4,13 @@ description, score it with the engine, return the documented output shape.
 No Django here; ``manage.py score_json`` only reads the file, calls
 :func:`score_json_document`, prints the result, and turns
 :class:`ScoringInputError` into exit status 2 with ``str(err)`` on stderr.
+
+Numeric and date questions (contracts.md "Numeric and date questions"): ``lower`` / ``upper``
+(numbers; ISO 8601 instants for a date question), ``open_lower`` / ``open_upper`` (default
+false), forecasts ``cdf`` (201 numbers, continuous.validate_cdf's rules) and a resolution that is
+a number (an instant) within [lower, upper], "below" / "above" (beyond an open bound only) or
+"annulled". A value beyond a bound is refused, also beyond an open one: the outside buckets are
+named, not computed, so a typo cannot silently become "above".
 """
 
 from __future__ import annotations
@@ -13,28 +20,42 @@ import math
 import numpy as np
 
 from .aggregates import AGGREGATES
+from .continuous import (
+    CONTINUOUS_AGGREGATES,
+    GRID,
+    ContinuousInputError,
+    ContinuousOutcome,
+    InputError,
+    to_range_units,
+    validate_cdf,
+)
 from .engine import SCORE_FIELDS, ForecastSet, QuestionSpec, score_question
 from .instants import parse_instant
 
 P_MIN = 0.001
 P_MAX = 0.999
 SUM_TOL = 1e-6
-TYPES = ("binary", "multiple_choice")
+TYPES = ("binary", "multiple_choice", "numeric", "date")
+CONTINUOUS_TYPES = ("numeric", "date")
+OUTSIDE = ("below", "above")
+#: the output fields of a numeric or date question, and the engine figures they come from
+CONTINUOUS_FIELDS = (
+    ("crps_final", "brier_final"),
+    ("crps", "brier_mean"),
+    ("relative_crps", "relative_brier"),
+    ("participation", "participation"),
+    ("baseline", "baseline"),
+    ("peer", "peer"),
+    ("coverage", "coverage"),
+)
+CONTINUOUS_SCALE = "crps_range_units"
 MODES = ("continuous", "daily")
 ANNULLED = ("annulled", "ambiguous")
 BINARY_LABELS = ("yes", "no")
 
 
-class ScoringInputError(ValueError):
+class ScoringInputError(InputError):
     """Invalid input: ``field`` names the offending field, ``rule`` the rule."""
-
-    def __init__(self, field: str, rule: str):
-        self.field = field
-        self.rule = rule
-        super().__init__(f"{field}: {rule}")
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.rule}"
 
 
 # --------------------------------------------------------------------------
@@ -91,6 +112,8 @@ def _parse_question(q):
     qtype = q.get("type")
     if qtype not in TYPES:
         raise ScoringInputError("question.type", "must be one of " + ", ".join(TYPES))
+    if qtype in CONTINUOUS_TYPES:
+        return parse_continuous_question(q, qtype)
     if qtype == "binary":
         labels = list(BINARY_LABELS)
         ordered = False
@@ -108,6 +131,20 @@ def _parse_question(q):
             ordered = False
         if not isinstance(ordered, bool):
             raise ScoringInputError("question.ordered", "must be true or false")
+    t_open, t_close, known_at, mode = parse_question_times(q)
+    if "resolution" not in q or q["resolution"] is None:
+        raise ScoringInputError("question.resolution", "is required")
+    res = q["resolution"]
+    allowed = labels + list(ANNULLED)
+    if not isinstance(res, str) or res not in allowed:
+        raise ScoringInputError(
+            "question.resolution", "must be one of " + ", ".join(repr(a) for a in labels + ["annulled"])
+        )
+    return qtype, labels, ordered, t_open, t_close, known_at, mode, res
+
+
+def parse_question_times(q: dict) -> tuple[float, float, float | None, str]:
+    """open_time, close_time, known_at (POSIX seconds) and scoring_mode of a question object."""
     for name in ("open_time", "close_time"):
         if name not in q or q[name] is None:
             raise ScoringInputError(f"question.{name}", "is required")
@@ -125,18 +162,81 @@ def _parse_question(q):
         mode = "continuous"
     if mode not in MODES:
         raise ScoringInputError("question.scoring_mode", "must be one of " + ", ".join(MODES))
+    return t_open, t_close, known_at, mode
+
+
+def parse_range(q: dict, qtype: str) -> tuple[float, float, bool, bool]:
+    """lower, upper (POSIX seconds for a date question), open_lower, open_upper."""
+    bounds = []
+    for name in ("lower", "upper"):
+        if name not in q or q[name] is None:
+            raise ScoringInputError(f"question.{name}", "is required")
+        value = q[name]
+        if qtype == "date":
+            bounds.append(parse_time(value, f"question.{name}"))
+        else:
+            if not _is_number(value) or not math.isfinite(float(value)):
+                raise ScoringInputError(f"question.{name}", "must be a finite number")
+            bounds.append(float(value))
+    lower, upper = bounds
+    if not upper > lower:
+        raise ScoringInputError("question.upper", "must be greater than lower")
+    flags = []
+    for name in ("open_lower", "open_upper"):
+        flag = q.get(name, False)
+        if flag is None:
+            flag = False
+        if not isinstance(flag, bool):
+            raise ScoringInputError(f"question.{name}", "must be true or false")
+        flags.append(flag)
+    return lower, upper, flags[0], flags[1]
+
+
+def parse_continuous_resolution(res, qtype: str, lower: float, upper: float, open_lower: bool, open_upper: bool):
+    """The outcome of a numeric or date question in range units (-inf below, +inf above), or
+    None when annulled. A value must lie within [lower, upper]; beyond an open bound say "below" /
+    "above"."""
+    field = "question.resolution"
+    if isinstance(res, str) and res in ANNULLED:
+        return None
+    if res == "below" or res == "above":
+        is_open = open_lower if res == "below" else open_upper
+        if not is_open:
+            side = "lower" if res == "below" else "upper"
+            raise ScoringInputError(field, f'"{res}" needs an open {side} bound (open_{side}: true)')
+        return -math.inf if res == "below" else math.inf
+    if qtype == "date":
+        rule = 'must be an ISO-8601 time with a timezone, "below", "above" or "annulled"'
+        if not isinstance(res, str):
+            raise ScoringInputError(field, rule)
+        try:
+            value = parse_instant(res, require_timezone=True).timestamp()
+        except ValueError:
+            raise ScoringInputError(field, rule) from None
+    else:
+        if not _is_number(res) or not math.isfinite(float(res)):
+            raise ScoringInputError(field, 'must be a number, "below", "above" or "annulled"')
+        value = float(res)
+    if not lower <= value <= upper:
+        outside = [f'"{name}"' for name, ok in (("below", open_lower), ("above", open_upper)) if ok]
+        hint = f" (beyond an open bound use {' or '.join(outside)})" if outside else ""
+        raise ScoringInputError(field, f"must lie within [lower, upper]{hint}")
+    return min(1.0, max(0.0, to_range_units(value, lower, upper)))
+
+
+def parse_continuous_question(q: dict, qtype: str):
+    """The question object of a numeric or date question; see :func:`parse_document`."""
+    lower, upper, open_lower, open_upper = parse_range(q, qtype)
+    t_open, t_close, known_at, mode = parse_question_times(q)
     if "resolution" not in q or q["resolution"] is None:
         raise ScoringInputError("question.resolution", "is required")
-    res = q["resolution"]
-    allowed = labels + list(ANNULLED)
-    if not isinstance(res, str) or res not in allowed:
-        raise ScoringInputError(
-            "question.resolution", "must be one of " + ", ".join(repr(a) for a in labels + ["annulled"])
-        )
-    return qtype, labels, ordered, t_open, t_close, known_at, mode, res
+    x = parse_continuous_resolution(q["resolution"], qtype, lower, upper, open_lower, open_upper)
+    outcome = None if x is None else ContinuousOutcome(x=x, open_lower=open_lower, open_upper=open_upper)
+    return qtype, (open_lower, open_upper), False, t_open, t_close, known_at, mode, outcome
 
 
 def _parse_forecasts(fc, qtype, labels, t_close):
+    # labels: the option labels, or on a numeric or date question (open_lower, open_upper)
     if fc is None:
         fc = []
     if not isinstance(fc, list):
@@ -157,6 +257,9 @@ def _parse_forecasts(fc, qtype, labels, t_close):
         has_w = "withdraw" in f
         has_p = "probability" in f
         has_v = "probabilities" in f
+        if qtype in CONTINUOUS_TYPES:
+            rows.append((user, t, _continuous_forecast(f, base, has_w, has_p or has_v, labels), i))
+            continue
         if has_w:
             if f["withdraw"] is not True:
                 raise ScoringInputError(f"{base}.withdraw", "must be true when present")
@@ -186,6 +289,26 @@ def _parse_forecasts(fc, qtype, labels, t_close):
     return rows
 
 
+def _continuous_forecast(f: dict, base: str, has_w: bool, has_p: bool, bounds):
+    """The CDF of one forecast on a numeric or date question (None for a withdrawal)."""
+    has_c = "cdf" in f
+    if has_w:
+        if f["withdraw"] is not True:
+            raise ScoringInputError(f"{base}.withdraw", "must be true when present")
+        if has_c or has_p:
+            raise ScoringInputError(f"{base}.withdraw", "must not be combined with a cdf")
+        return None
+    if has_p:
+        name = "probability" if "probability" in f else "probabilities"
+        raise ScoringInputError(f"{base}.{name}", "not allowed on a numeric or date question; use cdf")
+    if not has_c:
+        raise ScoringInputError(f"{base}.cdf", "is required (or withdraw: true)")
+    try:
+        return validate_cdf(f["cdf"], open_lower=bounds[0], open_upper=bounds[1], field=f"{base}.cdf")
+    except ContinuousInputError as e:
+        raise ScoringInputError(e.field, e.rule) from None
+
+
 def _json_number(x) -> float | None:
     x = float(x)
     return None if math.isnan(x) or math.isinf(x) else x
@@ -201,7 +324,8 @@ def parse_document(doc):
     rows = _parse_forecasts(doc.get("forecasts", []), qtype, labels, t_close)
     names = sorted({r[0] for r in rows})
     ids = {name: j for j, name in enumerate(names)}
-    k = len(labels)
+    continuous = qtype in CONTINUOUS_TYPES
+    k = GRID if continuous else len(labels)
     n = len(rows)
     user = np.array([ids[r[0]] for r in rows], dtype=np.int64)
     time = np.array([r[1] for r in rows], dtype=np.float64)
@@ -214,7 +338,8 @@ def parse_document(doc):
             probs[j] = r[2]
     # input order breaks ties between actions of one user at the same instant
     fs = ForecastSet(user=user, time=time, probs=probs, withdrawn=wd, seq=np.arange(n))
-    if res in ANNULLED:
+    # res: an option label, or on a numeric or date question the ContinuousOutcome (None: annulled)
+    if (res is None) if continuous else (res in ANNULLED):
         return None, fs, names
     spec = QuestionSpec(
         n_options=k,
@@ -222,18 +347,29 @@ def parse_document(doc):
         open_time=t_open,
         close_time=t_close,
         known_at=known_at,
-        outcome=labels.index(res),
+        outcome=0 if continuous else labels.index(res),
         mode=mode,
+        continuous=res if continuous else None,
     )
     return spec, fs, names
 
 
-def score_json_document(doc: dict, *, crowd_methods=AGGREGATES) -> dict:
-    """Validate and score one question description (contracts.md)."""
+def score_json_document(doc: dict, *, crowd_methods=None) -> dict:
+    """Validate and score one question description (contracts.md). ``crowd_methods`` defaults to
+    every aggregate of the question's kind (AGGREGATES, or CONTINUOUS_AGGREGATES)."""
     spec, fs, names = parse_document(doc)
     if spec is None:
         return {"annulled": True, "users": {}}
-    qs = score_question(spec, fs, crowd_methods=crowd_methods)
+    if spec.continuous is not None:
+        qs = score_question(spec, fs, crowd_methods=CONTINUOUS_AGGREGATES if crowd_methods is None else crowd_methods)
+        t = qs.users
+        users = {
+            names[int(uid)]: {out: _json_number(getattr(t, src)[i]) for out, src in CONTINUOUS_FIELDS}
+            for i, uid in enumerate(t.user)
+        }
+        crowd = {m: {out: _json_number(getattr(c, src)) for out, src in CONTINUOUS_FIELDS} for m, c in qs.crowd.items()}
+        return {"scale": CONTINUOUS_SCALE, "accuracy": CONTINUOUS_SCALE, "users": users, "crowd": crowd}
+    qs = score_question(spec, fs, crowd_methods=AGGREGATES if crowd_methods is None else crowd_methods)
     t = qs.users
     users = {}
     for i, uid in enumerate(t.user):

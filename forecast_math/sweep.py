@@ -31,8 +31,14 @@ def accurate_cumsum(x: np.ndarray) -> np.ndarray:
     Here each value is split into a fixed-point integer part (summed exactly in int64) and a tiny
     remainder (summed in floating point): the error of every prefix is one rounding of its exact
     value plus a negligible term. Non-finite input falls back to ``np.cumsum``.
+
+    A 2-d ``x`` (n, k) is summed down each column (axis 0), every column with its own scale, so
+    that each column's result is the 1-d result of that column.
     """
-    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 2:
+        return _accurate_cumsum_columns(x)
+    x = x.reshape(-1)
     n = x.shape[0]
     if n == 0:
         return np.zeros(0)
@@ -47,6 +53,32 @@ def accurate_cumsum(x: np.ndarray) -> np.ndarray:
     lo = x - np.ldexp(hi_f, -shift)  # exact
     hi = np.cumsum(hi_f.astype(np.int64))
     return np.ldexp(hi.astype(np.float64), -shift) + np.cumsum(lo)
+
+
+def _accurate_cumsum_columns(x: np.ndarray) -> np.ndarray:
+    n, k = x.shape
+    if n == 0:
+        return np.zeros((0, k))
+    vmax = np.max(np.abs(x), axis=0)
+    good = np.isfinite(vmax) & (vmax > 0.0)
+    out = np.zeros((n, k))
+    bad = np.flatnonzero(np.isinf(vmax) | np.isnan(vmax))
+    for j in bad:  # the 1-d fallback, column by column
+        out[:, j] = np.cumsum(x[:, j])
+    cols = np.flatnonzero(good)
+    if cols.shape[0]:
+        xs = x[:, cols]
+        with np.errstate(divide="ignore"):
+            shift = (61 - np.ceil(np.log2(vmax[cols] * n)).astype(np.int64) - 1)[None, :]
+        hi_f = np.rint(np.ldexp(xs, shift))
+        lo = xs - np.ldexp(hi_f, -shift)
+        hi = np.cumsum(hi_f.astype(np.int64), axis=0)
+        out[:, cols] = np.ldexp(hi.astype(np.float64), -shift) + np.cumsum(lo, axis=0)
+    return out
+
+
+#: columns summed together by running_sums (bounds the memory of one (changes, columns) block)
+SUM_COLUMNS = 16
 
 
 class Changes:
@@ -82,18 +114,31 @@ def running_sums(ch: Changes, values: np.ndarray) -> np.ndarray:
         has = ch.upto > 0
         last = ch.upto[has] - 1
         sign = np.where(ch.removal, -1, 1)
-        for j in range(k):
-            x = v[ch.item, j]
-            finite = np.isfinite(x)
-            out[has, j] = accurate_cumsum(np.where(finite, x, 0.0) * sign)[last]
-            if not finite.all():
-                # infinities and NaN are counted, and added back as a sum of them would be
-                for bad, value in ((np.isnan(x), np.nan), (x == np.inf, np.inf), (x == -np.inf, -np.inf)):
-                    if bad.any():
-                        present = np.cumsum(np.where(bad, sign, 0))[last] > 0
-                        with np.errstate(invalid="ignore"):
-                            out[np.flatnonzero(has)[present], j] += value
+        if k > 2:
+            # many columns (CDF points): blocks of columns at once, the same sums as one by one
+            for j0 in range(0, k, SUM_COLUMNS):
+                x = v[ch.item, j0 : j0 + SUM_COLUMNS]
+                if np.isfinite(x).all():
+                    out[has, j0 : j0 + SUM_COLUMNS] = accurate_cumsum(x * sign[:, None])[last]
+                else:
+                    for j in range(j0, min(k, j0 + SUM_COLUMNS)):
+                        _running_column(out, v[ch.item, j], j, sign, has, last)
+        else:
+            for j in range(k):
+                _running_column(out, v[ch.item, j], j, sign, has, last)
     return out[:, 0] if flat else out
+
+
+def _running_column(out, x, j, sign, has, last) -> None:
+    finite = np.isfinite(x)
+    out[has, j] = accurate_cumsum(np.where(finite, x, 0.0) * sign)[last]
+    if not finite.all():
+        # infinities and NaN are counted, and added back as a sum of them would be
+        for bad, value in ((np.isnan(x), np.nan), (x == np.inf, np.inf), (x == -np.inf, -np.inf)):
+            if bad.any():
+                present = np.cumsum(np.where(bad, sign, 0))[last] > 0
+                with np.errstate(invalid="ignore"):
+                    out[np.flatnonzero(has)[present], j] += value
 
 
 def active_counts(a: np.ndarray, b: np.ndarray, n_seg: int) -> np.ndarray:

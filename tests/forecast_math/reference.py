@@ -45,7 +45,7 @@ def ref_baseline(p, k):
 
 
 # ---------------------------------------------------------------- aggregates
-def _weighted_median(values, weights):
+def weighted_median(values, weights):
     pairs = sorted(zip(values, weights), key=lambda vw: vw[0])
     total = 0.0
     for _, w in pairs:
@@ -75,7 +75,7 @@ def ref_aggregate(standing, method, a):
         ordered = sorted(standing, key=lambda s: (s[0], s[1]))
         n = len(ordered)
         weights = [math.exp(math.sqrt(i) - math.sqrt(n)) if n > 2 else 1.0 for i in range(1, n + 1)]
-        raw = [_weighted_median([s[2][j] for s in ordered], weights) for j in range(k)]
+        raw = [weighted_median([s[2][j] for s in ordered], weights) for j in range(k)]
         tot = sum(raw)
         return [r / tot for r in raw]
     if method == "extremized_log_odds":  # scoring.md's multiple-choice rule, binary included
@@ -108,8 +108,33 @@ def _actions(spec, fs, tc):
     return per_user
 
 
-def reference_scores(spec, fs, methods=METHODS, a=math.sqrt(3.0)):
+class DiscreteRules:
+    """What reference_scores scores a forecast vector with: the Brier score, ln p_true, the
+    instant baseline, the factor of the log scores, and the aggregates (tests/forecast_math/
+    continuous_reference.py has the ones of numeric and date questions)."""
+
+    log_scale = 100.0
+
+    def __init__(self, spec, a):
+        self.spec = spec
+        self.a = a
+
+    def accuracy(self, vec):
+        return ref_brier(vec, self.spec.outcome, self.spec.ordered)
+
+    def log_p(self, vec):
+        return math.log(vec[self.spec.outcome])
+
+    def baseline(self, vec):
+        return ref_baseline(vec[self.spec.outcome], self.spec.n_options)
+
+    def aggregate(self, snapshot, method):
+        return ref_aggregate(snapshot, method, self.a)
+
+
+def reference_scores(spec, fs, methods=METHODS, a=math.sqrt(3.0), rules=None):
     """Return {"users": {uid: {field: value, "final_probs": [...]}}, "crowd": {method: {...}}}."""
+    rules = DiscreteRules(spec, a) if rules is None else rules
     k = spec.n_options
     t0 = float(spec.open_time)
     ts = float(spec.close_time)
@@ -167,35 +192,35 @@ def reference_scores(spec, fs, methods=METHODS, a=math.sqrt(3.0)):
                 for m in methods:
                     cacc[m]["final"] = None
             continue
-        scores = {uid: ref_brier(act[3], spec.outcome, spec.ordered) for uid, act in stand.items()}
+        scores = {uid: rules.accuracy(act[3]) for uid, act in stand.items()}
         cmb = statistics.median(list(scores.values()))
-        logs = {uid: math.log(act[3][spec.outcome]) for uid, act in stand.items()}
+        logs = {uid: rules.log_p(act[3]) for uid, act in stand.items()}
         for uid, act in stand.items():
             r = acc[uid]
             r["active"] += weight
             r["sb"] += weight * scores[uid]
             r["rel"] += weight * (scores[uid] - cmb)
-            r["base"] += weight * ref_baseline(act[3][spec.outcome], k)
+            r["base"] += weight * rules.baseline(act[3])
             others = [logs[v] for v in stand if v != uid]
             if others:
-                r["peer"] += weight * 100.0 * (logs[uid] - sum(others) / len(others))
+                r["peer"] += weight * rules.log_scale * (logs[uid] - sum(others) / len(others))
         everyone = list(logs.values())
         snapshot = [(act[0], uid, act[3]) for uid, act in stand.items()]
         for m in methods:
-            vec = ref_aggregate(snapshot, m, a)
-            bs = ref_brier(vec, spec.outcome, spec.ordered)
+            vec = rules.aggregate(snapshot, m)
+            bs = rules.accuracy(vec)
             c = cacc[m]
             c["active"] += weight
             c["sb"] += weight * bs
             c["rel"] += weight * (bs - cmb)
-            c["base"] += weight * ref_baseline(vec[spec.outcome], k)
-            c["peer"] += weight * 100.0 * (math.log(vec[spec.outcome]) - sum(everyone) / len(everyone))
+            c["base"] += weight * rules.baseline(vec)
+            c["peer"] += weight * rules.log_scale * (rules.log_p(vec) - sum(everyone) / len(everyone))
             if is_last:
                 c["final"] = vec
 
     def finish(r, final_vec):
         return {
-            "brier_final": math.nan if final_vec is None else ref_brier(final_vec, spec.outcome, spec.ordered),
+            "brier_final": math.nan if final_vec is None else rules.accuracy(final_vec),
             "brier_mean": r["sb"] / r["active"] if r["active"] > 0 else math.nan,
             "relative_brier": r["rel"] / w_len,
             "participation": r["active"] / w_len,

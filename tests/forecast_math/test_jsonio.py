@@ -101,12 +101,12 @@ def test_empty_forecasts():
     assert out["crowd"]["median"]["brier_final"] is None
 
 
-def _set(path, value):
+def set_field(path, value):
     def mutate(doc):
         target = doc
         for key in path[:-1]:
             target = target[key]
-        if value is _DELETE:
+        if value is DELETE:
             del target[path[-1]]
         else:
             target[path[-1]] = value
@@ -115,88 +115,96 @@ def _set(path, value):
     return mutate
 
 
-_DELETE = object()
+DELETE = object()
 
 BINARY_CASES = [
-    (_set(["question"], _DELETE), "question", "is required"),
-    (_set(["question", "type"], "numeric"), "question.type", "must be one of"),
-    (_set(["question", "open_time"], "2024-01-01T00:00:00"), "question.open_time", "timezone"),
-    (_set(["question", "open_time"], "yesterday"), "question.open_time", "ISO-8601"),
-    (_set(["question", "open_time"], _DELETE), "question.open_time", "is required"),
-    (_set(["question", "close_time"], "2023-12-31T00:00:00Z"), "question.close_time", "after open_time"),
-    (_set(["question", "known_at"], "2023-12-31T00:00:00Z"), "question.known_at", "after open_time"),
-    (_set(["question", "resolution"], "maybe"), "question.resolution", "must be one of"),
-    (_set(["question", "resolution"], _DELETE), "question.resolution", "is required"),
-    (_set(["question", "scoring_mode"], "weekly"), "question.scoring_mode", "continuous, daily"),
-    (_set(["forecasts"], {"ana": 0.7}), "forecasts", "must be a list"),
-    (_set(["forecasts", 1, "probability"], 1.0), "forecasts[1].probability", "must be between 0.001 and 0.999"),
-    (_set(["forecasts", 1, "probability"], 0.0005), "forecasts[1].probability", "must be between 0.001 and 0.999"),
-    (_set(["forecasts", 1, "probability"], "0.5"), "forecasts[1].probability", "must be a number"),
-    (_set(["forecasts", 1, "probability"], True), "forecasts[1].probability", "must be a number"),
-    (_set(["forecasts", 1, "probability"], float("nan")), "forecasts[1].probability", "between"),
-    (_set(["forecasts", 1, "probability"], _DELETE), "forecasts[1].probability", "is required"),
-    (_set(["forecasts", 0, "time"], "2024-01-01T00:01:40Z"), "forecasts[0].time", "before the scheduled close"),
-    (_set(["forecasts", 0, "time"], "2024-01-01 00:00"), "forecasts[0].time", "timezone"),
-    (_set(["forecasts", 0, "user"], _DELETE), "forecasts[0].user", "non-empty string"),
-    (_set(["forecasts", 0, "withdraw"], False), "forecasts[0].withdraw", "must be true"),
-    (_set(["forecasts", 0, "withdraw"], True), "forecasts[0].withdraw", "not be combined"),
-    (_set(["forecasts", 0], "ana 0.7"), "forecasts[0]", "must be an object"),
+    (set_field(["question"], DELETE), "question", "is required"),
+    (
+        set_field(["question", "type"], "scalar"),
+        "question.type",
+        "must be one of binary, multiple_choice, numeric, date",
+    ),
+    (set_field(["question", "open_time"], "2024-01-01T00:00:00"), "question.open_time", "timezone"),
+    (set_field(["question", "open_time"], "yesterday"), "question.open_time", "ISO-8601"),
+    (set_field(["question", "open_time"], DELETE), "question.open_time", "is required"),
+    (set_field(["question", "close_time"], "2023-12-31T00:00:00Z"), "question.close_time", "after open_time"),
+    (set_field(["question", "known_at"], "2023-12-31T00:00:00Z"), "question.known_at", "after open_time"),
+    (set_field(["question", "resolution"], "maybe"), "question.resolution", "must be one of"),
+    (set_field(["question", "resolution"], DELETE), "question.resolution", "is required"),
+    (set_field(["question", "scoring_mode"], "weekly"), "question.scoring_mode", "continuous, daily"),
+    (set_field(["forecasts"], {"ana": 0.7}), "forecasts", "must be a list"),
+    (set_field(["forecasts", 1, "probability"], 1.0), "forecasts[1].probability", "must be between 0.001 and 0.999"),
+    (set_field(["forecasts", 1, "probability"], 0.0005), "forecasts[1].probability", "must be between 0.001 and 0.999"),
+    (set_field(["forecasts", 1, "probability"], "0.5"), "forecasts[1].probability", "must be a number"),
+    (set_field(["forecasts", 1, "probability"], True), "forecasts[1].probability", "must be a number"),
+    (set_field(["forecasts", 1, "probability"], float("nan")), "forecasts[1].probability", "between"),
+    (set_field(["forecasts", 1, "probability"], DELETE), "forecasts[1].probability", "is required"),
+    (set_field(["forecasts", 0, "time"], "2024-01-01T00:01:40Z"), "forecasts[0].time", "before the scheduled close"),
+    (set_field(["forecasts", 0, "time"], "2024-01-01 00:00"), "forecasts[0].time", "timezone"),
+    (set_field(["forecasts", 0, "user"], DELETE), "forecasts[0].user", "non-empty string"),
+    (set_field(["forecasts", 0, "withdraw"], False), "forecasts[0].withdraw", "must be true"),
+    (set_field(["forecasts", 0, "withdraw"], True), "forecasts[0].withdraw", "not be combined"),
+    (set_field(["forecasts", 0], "ana 0.7"), "forecasts[0]", "must be an object"),
 ]
 
 MC_CASES = [
-    (_set(["question", "options"], _DELETE), "question.options", "at least two"),
-    (_set(["question", "options"], ["A", "A", "C"]), "question.options", "repeat"),
-    (_set(["question", "options"], ["A", "", "C"]), "question.options[1]", "non-empty"),
-    (_set(["question", "ordered"], "yes"), "question.ordered", "true or false"),
-    (_set(["question", "resolution"], "yes"), "question.resolution", "must be one of"),
-    (_set(["forecasts", 0, "probabilities"], {"A": 0.6, "B": 0.1, "C": 0.2}), "forecasts[0].probabilities", "sum to 1"),
+    (set_field(["question", "options"], DELETE), "question.options", "at least two"),
+    (set_field(["question", "options"], ["A", "A", "C"]), "question.options", "repeat"),
+    (set_field(["question", "options"], ["A", "", "C"]), "question.options[1]", "non-empty"),
+    (set_field(["question", "ordered"], "yes"), "question.ordered", "true or false"),
+    (set_field(["question", "resolution"], "yes"), "question.resolution", "must be one of"),
     (
-        _set(["forecasts", 0, "probabilities"], {"A": 0.6, "B": 0.4}),
+        set_field(["forecasts", 0, "probabilities"], {"A": 0.6, "B": 0.1, "C": 0.2}),
+        "forecasts[0].probabilities",
+        "sum to 1",
+    ),
+    (
+        set_field(["forecasts", 0, "probabilities"], {"A": 0.6, "B": 0.4}),
         "forecasts[0].probabilities",
         "every option exactly once",
     ),
     (
-        _set(["forecasts", 0, "probabilities"], {"A": 0.6, "B": 0.1, "C": 0.2, "D": 0.1}),
+        set_field(["forecasts", 0, "probabilities"], {"A": 0.6, "B": 0.1, "C": 0.2, "D": 0.1}),
         "forecasts[0].probabilities",
         "unknown option",
     ),
     (
-        _set(["forecasts", 0, "probabilities"], {"A": 0.9995, "B": 0.0003, "C": 0.0002}),
+        set_field(["forecasts", 0, "probabilities"], {"A": 0.9995, "B": 0.0003, "C": 0.0002}),
         "forecasts[0].probabilities.A",
         "must be between 0.001 and 0.999",
     ),
-    (_set(["forecasts", 0, "probabilities"], [0.6, 0.1, 0.3]), "forecasts[0].probabilities", "must be an object"),
+    (set_field(["forecasts", 0, "probabilities"], [0.6, 0.1, 0.3]), "forecasts[0].probabilities", "must be an object"),
     (
-        lambda d: (d["forecasts"][1].pop("probabilities"), _set(["forecasts", 1, "probability"], 0.6)(d))[1],
+        lambda d: (d["forecasts"][1].pop("probabilities"), set_field(["forecasts", 1, "probability"], 0.6)(d))[1],
         "forecasts[1].probability",
         "not allowed",
     ),
-    (_set(["forecasts", 1, "probability"], 0.6), "forecasts[1].probability", "not both"),
+    (set_field(["forecasts", 1, "probability"], 0.6), "forecasts[1].probability", "not both"),
 ]
 
 
 @pytest.mark.parametrize("mutate,field,rule", BINARY_CASES)
 def test_binary_bad_input(mutate, field, rule):
-    _check_error(mutate(copy.deepcopy(binary_doc())), field, rule)
+    check_error(mutate(copy.deepcopy(binary_doc())), field, rule)
 
 
 @pytest.mark.parametrize("mutate,field,rule", MC_CASES)
 def test_multiple_choice_bad_input(mutate, field, rule):
-    _check_error(mutate(copy.deepcopy(mc_doc())), field, rule)
+    check_error(mutate(copy.deepcopy(mc_doc())), field, rule)
 
 
 def test_not_an_object():
-    _check_error([1, 2], "document", "JSON object")
+    check_error([1, 2], "document", "JSON object")
 
 
 def test_annulled_still_validates():
     doc = binary_doc()
     doc["question"]["resolution"] = "annulled"
     doc["forecasts"][0]["probability"] = 1.5
-    _check_error(doc, "forecasts[0].probability", "between")
+    check_error(doc, "forecasts[0].probability", "between")
 
 
-def _check_error(doc, field, rule):
+def check_error(doc, field, rule):
     with pytest.raises(ScoringInputError) as exc:
         score_json_document(doc)
     err = exc.value

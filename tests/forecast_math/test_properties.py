@@ -16,6 +16,14 @@ USERS = [-7, 0, 3, 11, 42, 10**12]
 GRID = [0.001, 0.05, 0.2, 0.3, 0.5, 0.62, 0.7, 0.8, 0.999]
 
 
+def draw_action(draw, t0, length, coarse):
+    """One action: its user, time (on a coarse grid of the window, for ties, or anywhere, a few
+    before the open) and whether it is a withdrawal."""
+    user = draw(st.sampled_from(USERS))
+    step = draw(st.integers(-2, 9)) / 8 if coarse else draw(st.floats(-0.3, 0.999))
+    return user, t0 + step * length, draw(st.integers(0, 5)) == 0
+
+
 @st.composite
 def questions(draw, perfect=False):
     k = draw(st.sampled_from([2, 2, 3, 4, 5]))
@@ -32,12 +40,9 @@ def questions(draw, perfect=False):
     coarse = draw(st.booleans())  # a coarse time grid produces many ties
     rows_user, rows_time, rows_probs, rows_wd = [], [], [], []
     for _ in range(n):
-        rows_user.append(draw(st.sampled_from(USERS)))
-        if coarse:
-            rows_time.append(t0 + draw(st.integers(-2, 9)) * length / 8)
-        else:
-            rows_time.append(t0 + draw(st.floats(-0.3, 0.999)) * length)
-        wd = draw(st.integers(0, 5)) == 0
+        user, t, wd = draw_action(draw, t0, length, coarse)
+        rows_user.append(user)
+        rows_time.append(t)
         rows_wd.append(wd)
         if perfect:
             vec = [1.0 if j == outcome else 0.0 for j in range(k)]
@@ -120,34 +125,38 @@ def test_perfect_forecasts_score_zero(q):
         assert math.isnan(c.brier_mean) or abs(c.brier_mean) <= 1e-15
 
 
+def standing_at(spec, fs, t):
+    """The standing forecasts at t, from first principles: [(time made, user, vector)]."""
+    stand = []
+    for u in np.unique(fs.user):
+        rows = [
+            i
+            for i in range(len(fs.user))
+            if fs.user[i] == u and fs.time[i] < spec.actual_close and max(fs.time[i], spec.open_time) <= t
+        ]
+        if not rows:
+            continue
+        # latest action; ties at one instant: withdrawal last, then by vector
+        rows.sort(
+            key=lambda i: (
+                fs.time[i],
+                bool(fs.withdrawn[i]),
+                tuple(0.0 if fs.withdrawn[i] else x for x in fs.probs[i]),
+            )
+        )
+        last = rows[-1]
+        if not fs.withdrawn[last]:
+            stand.append((float(fs.time[last]), int(u), [float(x) for x in fs.probs[last]]))
+    return stand
+
+
 @SETTINGS
 @given(questions(), st.sampled_from(AGGREGATES))
 def test_crowd_history_matches_reference_aggregate(q, method):
     spec, fs = q
     times, probs = crowd_history(spec, fs, method)
-    tc = spec.actual_close
     for t, p in zip(times, probs):
-        # standing forecasts at t, from first principles
-        stand = []
-        for u in np.unique(fs.user):
-            rows = [
-                i
-                for i in range(len(fs.user))
-                if fs.user[i] == u and fs.time[i] < tc and max(fs.time[i], spec.open_time) <= t
-            ]
-            if not rows:
-                continue
-            # latest action; ties at one instant: withdrawal last, then by vector
-            rows.sort(
-                key=lambda i: (
-                    fs.time[i],
-                    bool(fs.withdrawn[i]),
-                    tuple(0.0 if fs.withdrawn[i] else x for x in fs.probs[i]),
-                )
-            )
-            last = rows[-1]
-            if not fs.withdrawn[last]:
-                stand.append((float(fs.time[last]), int(u), [float(x) for x in fs.probs[last]]))
+        stand = standing_at(spec, fs, t)
         if not stand:
             assert np.isnan(p).all()
         else:

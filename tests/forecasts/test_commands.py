@@ -101,7 +101,7 @@ def test_score_json_reads_a_file_and_prints_annulled(score_json, tmp_path):
     [
         (lambda d: d["forecasts"][0].update(probability=1.0), "forecasts[0].probability"),
         (lambda d: d["forecasts"][0].update(probability="0.5"), "forecasts[0].probability"),
-        (lambda d: d["question"].update(type="numeric"), "question.type"),
+        (lambda d: d["question"].update(type="scalar"), "question.type"),
         (lambda d: d["question"].update(resolution="maybe"), "question.resolution"),
         (lambda d: d["question"].update(close_time="2023-01-01T00:00:00Z"), "question.close_time"),
         (
