@@ -16,7 +16,8 @@ from questions import articles, selectors
 from questions.extraction import DEFAULT_HORIZON_DAYS
 from questions.models import Article, Candidate, Question
 
-from .serializers import QuestionSerializer
+from .questions import api_field_names
+from .serializers import VALUE_INPUT_SCHEMA, QuestionSerializer, documented
 
 CONTEXT_CHARS = 240
 
@@ -114,6 +115,13 @@ class ApproveSerializer(serializers.Serializer):
     series = serializers.SlugField(required=False)
     indicator = serializers.CharField(required=False, allow_blank=True, max_length=200)
     published = serializers.BooleanField(required=False, default=True)
+    lower = documented(
+        VALUE_INPUT_SCHEMA, required=False, help_text="Numeric and date questions: the range's lower bound."
+    )
+    upper = documented(VALUE_INPUT_SCHEMA, required=False, help_text="The range's upper bound.")
+    open_lower = serializers.BooleanField(required=False, help_text="The outcome may fall below `lower`.")
+    open_upper = serializers.BooleanField(required=False, help_text="The outcome may fall above `upper`.")
+    unit = serializers.CharField(required=False, allow_blank=True, max_length=40, help_text="Numeric: the unit.")
 
 
 class ArticleListCreateView(APIView):
@@ -191,7 +199,8 @@ class CandidateApproveView(APIView):
         candidate = get_object_or_404(Candidate.objects.select_related("article"), pk=pk)
         s = ApproveSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        question = articles.candidate_approve(candidate=candidate, by=request.user, edits=dict(s.validated_data))
+        with api_field_names():
+            question = articles.candidate_approve(candidate=candidate, by=request.user, edits=dict(s.validated_data))
         fresh = with_crowd(selectors.question_list(user=request.user)).get(pk=question.pk)
         return Response(QuestionSerializer(fresh, context={"request": request}).data, status=status.HTTP_201_CREATED)
 

@@ -21,14 +21,18 @@ from forecasts.selectors import forecasts_for_user
 from scoring.selectors import scores_for_user
 
 from .leaderboards import FORMAT_PARAM
+from .serializers import CDF_SCHEMA, CrpsFields, documented
 
 EXPORT_CSV_HEADER = [
     "record", "question", "question_title", "time", "probability", "probabilities", "rationale", "withdrawn",
     "resolved_at", "brier_final", "brier_mean", "participation", "relative_brier", "baseline", "peer", "coverage",
-    "computed_at",
+    "computed_at", "cdf", "crps_final", "crps_mean", "relative_crps",
 ]  # fmt: skip
 
-SCORE_FIELDS = ("brier_final", "brier_mean", "participation", "relative_brier", "baseline", "peer", "coverage")
+SCORE_FIELDS = (
+    "brier_final", "brier_mean", "participation", "relative_brier", "baseline", "peer", "coverage", "crps_final",
+    "crps_mean", "relative_crps",
+)  # fmt: skip
 
 
 class ExportForecastOut(serializers.Serializer):
@@ -41,16 +45,24 @@ class ExportForecastOut(serializers.Serializer):
     )
     rationale = serializers.CharField(allow_blank=True)
     withdrawn = serializers.BooleanField(help_text="True for a withdrawal (the end of a standing forecast).")
+    cdf = documented(
+        {
+            **CDF_SCHEMA,
+            "nullable": True,
+            "description": "Numeric and date questions: the forecast CDF (201 numbers on the range's grid); null "
+            "for a withdrawal and on binary and multiple-choice questions.",
+        }
+    )
 
 
-class ExportScoreOut(serializers.Serializer):
+class ExportScoreOut(CrpsFields):
     question = serializers.IntegerField(help_text="The question's id.")
     question_title = serializers.CharField()
     resolved_at = serializers.DateTimeField()
     brier_final = serializers.FloatField(allow_null=True)
     brier_mean = serializers.FloatField(allow_null=True)
     participation = serializers.FloatField()
-    relative_brier = serializers.FloatField()
+    relative_brier = serializers.FloatField(allow_null=True, help_text="Null on numeric and date questions.")
     baseline = serializers.FloatField(allow_null=True)
     peer = serializers.FloatField(allow_null=True)
     coverage = serializers.FloatField(allow_null=True)
@@ -83,6 +95,7 @@ def export_body(user: Any) -> dict[str, list[dict[str, Any]]]:
                 "probabilities": probs,
                 "rationale": f.rationale,
                 "withdrawn": f.kind == Forecast.Kind.WITHDRAWAL,
+                "cdf": f.cdf,
             }
         )
     scores = [
@@ -108,6 +121,7 @@ def export_csv_rows(body: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any
                 **{k: f[k] for k in ("question", "question_title", "time", "probability", "rationale")},
                 "probabilities": None if f["probabilities"] is None else json.dumps(f["probabilities"]),
                 "withdrawn": "true" if f["withdrawn"] else "false",
+                "cdf": None if f["cdf"] is None else json.dumps(f["cdf"]),
             }
         )
     for s in body["scores"]:
@@ -129,12 +143,14 @@ class MyExportView(CSVMixin, APIView):
             (200, CSV): OpenApiResponse(
                 OpenApiTypes.STR,
                 description="With format=csv: one table; `record` is `forecast` or `score`, "
-                "`probabilities` a JSON object (label -> probability), `withdrawn` true or false.",
+                "`probabilities` a JSON object (label -> probability), `cdf` a JSON array (numeric and date "
+                "questions), `withdrawn` true or false.",
             ),
             **csv_errors(401),
         },
-        description="Everything you forecast (question id and title, time, probabilities, rationale, "
-        "withdrawn) and every score you received, as a download (JSON by default, `format=csv`).",
+        description="Everything you forecast (question id and title, time, probabilities or, on numeric and "
+        "date questions, the CDF, rationale, withdrawn) and every score you received (Brier or CRPS figures), "
+        "as a download (JSON by default, `format=csv`).",
     )
     def get(self, request):
         body = export_body(request.user)

@@ -21,7 +21,12 @@ from scoring.models import Score
 from scoring.selectors import scores_for_question, scores_for_user
 
 from .leaderboards import FORMAT_PARAM, SCORE_FILTER_PARAMS, score_filter_args
-from .serializers import ForecastInputSerializer, ForecastSerializer, ScoreSerializer
+from .serializers import (
+    FORECAST_REQUEST,
+    ForecastInputSerializer,
+    ForecastSerializer,
+    ScoreSerializer,
+)
 
 
 class ForecastThrottle(throttling.UserRateThrottle):
@@ -39,11 +44,18 @@ class QuestionForecastsView(APIView):
         return super().get_throttles()
 
     @extend_schema(
-        request=ForecastInputSerializer,
+        request=FORECAST_REQUEST,
         responses={201: ForecastSerializer, **error_responses(400, 401, 404, 409, 429)},
         tags=["forecasts"],
-        description='Binary: `{"probability": 0.7}`. Multiple choice: `{"probabilities": {"A": 0.6, "B": 0.4}}`. '
-        "Optional `rationale`. Refused at or after the close, and on resolved or annulled questions.",
+        description='Exactly one shape. Binary: `{"probability": 0.7}`. Multiple choice: `{"probabilities": '
+        '{"A": 0.6, "B": 0.4}}`. Numeric and date questions, a distribution over the range, given as the CDF '
+        'itself (`{"cdf": [201 numbers]}`, on the grid lower + i (upper - lower) / 200), as a mixture of 1 to 3 '
+        'logistic components (`{"components": [{"centre": 42, "scale": 5, "weight": 1}]}`, in the question\'s '
+        'units, the scale in days for a date question), or as five quantiles (`{"quantiles": {"5": v, "25": v, '
+        '"50": v, "75": v, "95": v}}`); the last two are made into the CDF on the server, and the response '
+        "carries the stored `cdf` and its `quartiles`. A date question's values are ISO 8601 instants. Optional "
+        "`rationale`. A rule broken is a 400 naming the field (e.g. `cdf[17]`, `components[0].scale`, "
+        "`quantiles`); refused (409) at or after the close, and on resolved or annulled questions.",
     )
     def post(self, request, pk: int):
         # One locked fetch answers existence, visibility and the open check, and gives the options;
@@ -137,7 +149,7 @@ class QuestionScoresView(generics.ListAPIView):
 
 MY_SCORES_CSV_HEADER = [
     "question", "question_title", "resolved_at", "brier_final", "brier_mean", "participation", "relative_brier",
-    "baseline", "peer", "coverage", "computed_at",
+    "baseline", "peer", "coverage", "computed_at", "crps_final", "crps_mean", "relative_crps",
 ]  # fmt: skip
 
 
@@ -174,7 +186,8 @@ class MyScoresView(CSVMixin, generics.ListAPIView):
                 {"question": s.question_id, "question_title": s.question.title, "resolved_at": s.resolved_at.isoformat(),
                  "brier_final": s.brier_final, "brier_mean": s.brier_mean, "participation": s.participation,
                  "relative_brier": s.relative_brier, "baseline": s.baseline, "peer": s.peer, "coverage": s.coverage,
-                 "computed_at": s.computed_at.isoformat()}
+                 "computed_at": s.computed_at.isoformat(), "crps_final": s.crps_final, "crps_mean": s.crps_mean,
+                 "relative_crps": s.relative_crps}
                 for s in self.get_queryset()
             ]  # fmt: skip
             return self.csv_response(rows, "my-scores.csv")

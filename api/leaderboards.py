@@ -40,14 +40,19 @@ class PublicUserOut(serializers.Serializer):
 
 
 class _Figures(serializers.Serializer):
-    questions = serializers.IntegerField(help_text="Scored questions in scope.")
+    questions = serializers.IntegerField(help_text="Scored questions in scope (of every type).")
     relative_brier_sum = serializers.FloatField(
-        help_text="Sum of relative Brier (0..2 scale; negative beats the crowd median)."
+        help_text="Sum of relative Brier (0..2 scale; negative beats the crowd median) over the binary and "
+        "multiple-choice questions only (0 with none): relative CRPS is never added to it."
     )
-    relative_brier_mean = serializers.FloatField(help_text="Mean relative Brier over the questions.")
+    relative_brier_mean = serializers.FloatField(
+        allow_null=True,
+        help_text="Mean relative Brier over the binary and multiple-choice questions; null with none.",
+    )
     relative_brier_mean_ci = serializers.ListField(
-        child=serializers.FloatField(), min_length=2, max_length=2,
-        help_text="95% percentile bootstrap interval of the mean (1,999 replicates over questions, seeded).",
+        child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True,
+        help_text="95% percentile bootstrap interval of the mean (1,999 replicates over questions, seeded); "
+        "null when relative_brier_mean is.",
     )  # fmt: skip
     brier_mean = serializers.FloatField(
         allow_null=True, help_text="Mean time-averaged two-sided Brier (0..2, lower is better)."
@@ -59,8 +64,22 @@ class _Figures(serializers.Serializer):
     participation_mean = serializers.FloatField(
         help_text="Mean share of each question's window with a standing forecast."
     )
-    baseline_sum = serializers.FloatField(help_text="Sum of baseline (log) scores; higher is better.")
-    peer_sum = serializers.FloatField(help_text="Sum of peer (log) scores; higher is better.")
+    baseline_sum = serializers.FloatField(
+        help_text="Sum of baseline (log) scores over every question, numeric and date included; higher is better."
+    )
+    peer_sum = serializers.FloatField(
+        help_text="Sum of peer (log) scores over every question, numeric and date included; higher is better."
+    )
+    crps_questions = serializers.IntegerField(help_text="Numeric and date questions among `questions`.")
+    relative_crps_sum = serializers.FloatField(
+        help_text="Sum of relative CRPS over the numeric and date questions (0 with none). CRPS is measured in "
+        "range units (the outcome's distance divided by upper - lower; 0 is best); relative CRPS is the "
+        "time-integrated CRPS minus the crowd median's, divided by the window (negative beats the crowd). It is "
+        "never added to relative Brier."
+    )
+    relative_crps_mean = serializers.FloatField(
+        allow_null=True, help_text="Mean relative CRPS over the numeric and date questions; null with none."
+    )
 
 
 class LeaderboardEntryOut(_Figures):
@@ -87,7 +106,10 @@ class LeaderboardOut(serializers.Serializer):
     min_questions = serializers.IntegerField()
     resolved_after = serializers.DateTimeField(allow_null=True)
     resolved_before = serializers.DateTimeField(allow_null=True)
-    scale = serializers.CharField(help_text='"brier_0_2": Brier figures are two-sided, 0..2, lower is better.')
+    scale = serializers.CharField(
+        help_text='"brier_0_2": Brier figures are two-sided, 0..2, lower is better. (CRPS figures, on numeric '
+        "and date questions, are in range units, 0 best.)"
+    )
     count = serializers.IntegerField(help_text="Entries in the whole leaderboard (all pages).")
     entries = LeaderboardEntryOut(many=True)
     crowd = CrowdEntryOut(allow_null=True)
@@ -119,13 +141,34 @@ class SubjectOut(serializers.Serializer):
     method = serializers.CharField(allow_null=True)
 
 
+class PitBinOut(serializers.Serializer):
+    lower = serializers.FloatField()
+    upper = serializers.FloatField(help_text="Exclusive, except for the last bin, which holds 1.0.")
+    count = serializers.IntegerField(help_text="PIT values in [lower, upper).")
+
+
+class PitOut(serializers.Serializer):
+    n = serializers.IntegerField(help_text="PIT values: one per resolved numeric or date question.")
+    bins = PitBinOut(
+        many=True,
+        help_text="Ten bins of width 0.1. A calibrated forecaster's PIT values are uniform: about n / 10 in "
+        "each; a hump in the middle means too-wide distributions, humps at the ends too-narrow ones.",
+    )
+
+
 class CalibrationOut(serializers.Serializer):
     subject = SubjectOut()
     n_events = serializers.IntegerField(
-        help_text="Binary events: one per binary question, one per option of a multiple-choice question."
+        help_text="Binary events: one per binary question, one per option of a multiple-choice question "
+        "(numeric and date questions are counted under `pit`)."
     )
     bins = CalibrationBinOut(many=True, help_text="Ten bins of width 0.1, not folded at 50%.")
     murphy = MurphyOut(allow_null=True, help_text="Murphy (1973) decomposition; null with no events.")
+    pit = PitOut(
+        help_text="Numeric and date questions: the histogram of the PIT values of the final forecasts, the "
+        "forecast CDF at the outcome (an outcome below the range counts cdf[0] / 2, above it "
+        "(1 + cdf[200]) / 2)."
+    )
 
 
 # --- Leaderboards ----------------------------------------------------------------------------
@@ -133,7 +176,8 @@ class CalibrationOut(serializers.Serializer):
 LEADERBOARD_CSV_HEADER = [
     "rank", "user_id", "user_name", "crowd_method", "questions", "relative_brier_sum", "relative_brier_mean",
     "relative_brier_mean_ci_low", "relative_brier_mean_ci_high", "brier_mean", "brier_mean_ci_low",
-    "brier_mean_ci_high", "participation_mean", "baseline_sum", "peer_sum",
+    "brier_mean_ci_high", "participation_mean", "baseline_sum", "peer_sum", "crps_questions", "relative_crps_sum",
+    "relative_crps_mean",
 ]  # fmt: skip
 
 LEADERBOARD_PARAMS = [
@@ -169,6 +213,8 @@ def _csv_rows(body: dict) -> list[dict]:
             "relative_brier_mean_ci_low": rel[0], "relative_brier_mean_ci_high": rel[1],
             "brier_mean": e["brier_mean"], "brier_mean_ci_low": bm[0], "brier_mean_ci_high": bm[1],
             "participation_mean": e["participation_mean"], "baseline_sum": e["baseline_sum"], "peer_sum": e["peer_sum"],
+            "crps_questions": e["crps_questions"], "relative_crps_sum": e["relative_crps_sum"],
+            "relative_crps_mean": e["relative_crps_mean"],
         }  # fmt: skip
 
     rows = [flat(e, e["rank"], e["user"]["id"], e["user"]["name"], "") for e in body["entries"]]
@@ -290,7 +336,8 @@ class UserCalibrationView(APIView):
                                *SCORE_FILTER_PARAMS],
                    responses={200: CalibrationOut, **error_responses(400, 404)},
                    description="Calibration of a forecaster's final forecasts on resolved questions (scoring.md section 6): "
-                   "ten bins with Wilson 95% intervals and the Murphy decomposition of the one-sided Brier. "
+                   "ten bins with Wilson 95% intervals and the Murphy decomposition of the one-sided Brier; for "
+                   "numeric and date questions the PIT histogram (`pit`). "
                    "Optionally only one series' questions, or those resolved in [resolved_after, resolved_before).")  # fmt: skip
     def get(self, request, pk: int):
         filters = score_filter_args(request)
@@ -305,6 +352,7 @@ class CrowdCalibrationView(APIView):
                    parameters=[OpenApiParameter("method", str, enum=list(AGGREGATES), required=False,
                                                 description="The crowd aggregate (default median).")],
                    responses={200: CalibrationOut, **error_responses(400)},
-                   description="Calibration of the crowd's final forecasts on resolved questions (scoring.md section 6).")  # fmt: skip
+                   description="Calibration of the crowd's final forecasts on resolved questions (scoring.md section 6), "
+                   "with the PIT histogram of its numeric and date questions (`pit`).")  # fmt: skip
     def get(self, request):
         return Response(calibration_for_crowd(method=request.query_params.get("method", DEFAULT_AGGREGATE)))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -9,15 +12,20 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.exceptions import DomainError
+from config.exceptions import DomainError, ValidationFailed
 from config.params import reject_empty
 from config.permissions import IsStaffOrReadOnly
 from config.schema import error_responses
 from forecasts.selectors import with_crowd
 from questions import selectors, services
-from questions.models import Question
+from questions.models import CONTINUOUS_TYPES, Question
 
-from .serializers import NoteSerializer, QuestionCreateSerializer, QuestionSerializer, ResolveSerializer
+from .serializers import (
+    NoteSerializer,
+    QuestionCreateSerializer,
+    QuestionSerializer,
+    ResolveSerializer,
+)
 
 
 @extend_schema_view(
@@ -67,14 +75,20 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return ctx
 
     @extend_schema(
-        request=QuestionCreateSerializer, responses={201: QuestionSerializer, **error_responses(400, 401, 403)}
+        request=QuestionCreateSerializer,
+        responses={201: QuestionSerializer, **error_responses(400, 401, 403)},
+        description="Staff: a new question. Binary: no options (they are yes and no); multiple choice: 2 to 50 "
+        "`options`; numeric and date: `lower` < `upper` (numbers; ISO 8601 instants for date), optionally "
+        "`open_lower` / `open_upper` (the outcome may fall beyond that bound) and, numeric only, a `unit`.",
     )
     def create(self, request):
         s = QuestionCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = dict(s.validated_data)
         published = data.pop("published", True)
-        question = services.question_create(**data, published=published)
+        with api_field_names():
+            data.update(_range(data))
+            question = services.question_create(**data, published=published)
         return Response(
             QuestionSerializer(self._fresh(question), context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
@@ -87,11 +101,16 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return get_object_or_404(Question, pk=pk)
 
     @extend_schema(
-        request=ResolveSerializer, responses={200: QuestionSerializer, **error_responses(400, 401, 403, 404, 409)}
+        request=ResolveSerializer,
+        responses={200: QuestionSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
     def resolve(self, request, pk=None):
-        """Resolve (or correct a resolution, or annul with "annulled"). Scores follow by a Celery job."""
+        """Resolve (or correct a resolution, or annul with "annulled"). Scores follow by a Celery job.
+
+        The outcome: "yes" / "no" or an option label; on a numeric question the value, on a date
+        question the ISO 8601 instant, or "below" / "above" past an open bound (a value beyond an
+        open bound counts as that; beyond a closed one it is refused)."""
         s = ResolveSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         q = services.question_resolve(
@@ -113,3 +132,47 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         s.is_valid(raise_exception=True)
         q = services.question_unresolve(question=self._target(pk), note=s.validated_data["note"], by=request.user)
         return Response(QuestionSerializer(self._fresh(q), context=self.get_serializer_context()).data)
+
+
+# The service names a range's bounds after its columns (range_lower, range_upper); the API, like
+# score_json and import_history, calls them lower and upper.
+_API_NAMES = {"range_lower": "lower", "range_upper": "upper"}
+
+
+def _api_text(text: str) -> str:
+    for service_name, api_name in _API_NAMES.items():
+        text = text.replace(service_name, api_name)
+    return text
+
+
+@contextmanager
+def api_field_names() -> Iterator[None]:
+    """Re-raise the service's refusals with the API's names of the range fields."""
+    try:
+        yield
+    except ValidationFailed as e:
+        fields = {_API_NAMES.get(k, k): [_api_text(r) for r in rules] for k, rules in e.fields.items()}
+        raise ValidationFailed(fields, message=_api_text(e.message)) from None
+    except DomainError as e:
+        if e.field not in _API_NAMES:
+            raise
+        raise type(e)(_api_text(e.message), field=_API_NAMES[e.field], code=e.code) from None
+
+
+def _range(data: dict) -> dict:
+    """`lower` and `upper` of a new question as questions.services takes them, range_lower and
+    range_upper: numbers, a date question's ISO instants parsed to POSIX seconds by
+    questions.selectors.continuous_value (which names the field it refuses). Pops them from data."""
+    out = {}
+    errors: dict[str, list[str]] = {}
+    for name in ("lower", "upper"):
+        value = data.pop(name, None)
+        if value is not None and data.get("type") in CONTINUOUS_TYPES:
+            try:
+                value = selectors.continuous_value(question_type=data["type"], value=value, field=name)
+            except DomainError as e:
+                errors[name] = [e.message]
+        out[f"range_{name}"] = value
+    if errors:
+        raise ValidationFailed(errors, message=next(f"{k}: {v[0]}" for k, v in errors.items()))
+    return out

@@ -19,6 +19,7 @@ from forecasts import selectors, services
 from forecasts.models import Forecast
 
 from .forecasts import visible_question
+from .serializers import QUARTILES_SCHEMA, documented, quartiles
 from .strategy_serializers import validated
 
 
@@ -34,18 +35,31 @@ class RationaleSerializer(serializers.Serializer):
     user = RationaleUserOut()
     time = serializers.DateTimeField()
     probability = serializers.FloatField(allow_null=True, help_text="P(yes) on a binary question; else null.")
-    probabilities = serializers.DictField(child=serializers.FloatField(), help_text="Option label -> probability.")
+    probabilities = serializers.DictField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        help_text="Option label -> probability; null on numeric and date questions (see quartiles).",
+    )
     rationale = serializers.CharField()
+    quartiles = documented(
+        {
+            **QUARTILES_SCHEMA,
+            "description": "Numeric and date questions: the forecast's 25%, 50% and 75% quantiles in the "
+            "question's units; null on binary and multiple-choice questions.",
+        }
+    )
 
     def to_representation(self, f: Forecast) -> dict[str, Any]:
-        labels = self.context["labels"]
+        q = self.context["question"]
+        probs = f.probabilities
         return {
             "forecast": f.pk,
             "user": {"id": f.user_id, "name": f.user.public_name},
             "time": serializers.DateTimeField().to_representation(f.created_at),
-            "probability": f.probabilities[0] if self.context["binary"] else None,
-            "probabilities": dict(zip(labels, f.probabilities, strict=True)),
+            "probability": probs[0] if q.type == "binary" else None,
+            "probabilities": None if probs is None else dict(zip(self.context["labels"], probs, strict=True)),
             "rationale": f.rationale,
+            "quartiles": quartiles(q, f.cdf),
         }
 
 
@@ -73,7 +87,7 @@ class QuestionRationalesView(generics.ListAPIView):
         q = getattr(self, "question", None)
         if q is not None:
             ctx["labels"] = [o.label for o in q.options.all()]
-            ctx["binary"] = q.type == "binary"
+            ctx["question"] = q
         return ctx
 
     @extend_schema(
@@ -81,7 +95,7 @@ class QuestionRationalesView(generics.ListAPIView):
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The question's id.")],
         responses={200: RationaleSerializer(many=True), **error_responses(404, 409)},
         description="Other forecasters' rationales on a question, newest first (public name, time, "
-        "probability). Readable once you have forecast on it, or once it has closed; before that a 409 "
+        "probability, or quartiles on a numeric or date question). Readable once you have forecast on it, or once it has closed; before that a 409 "
         "(`forecast_first`). Rationales hidden by a moderator are never shown.",
     )
     def get(self, request, *args, **kwargs):

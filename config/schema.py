@@ -36,6 +36,11 @@ THROTTLED = {
     "description": "Too many requests (throttled).",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
+UNSUPPORTED_MEDIA = {
+    "description": "The body's Content-Type is missing or not one the operation parses (JSON, or a "
+    "form where the operation says so).",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
 OPTIONS_BODY = {
     "description": "What the endpoint is and accepts (name, description, renders, parses, and the "
     "writable fields of its POST for staff).",
@@ -59,12 +64,15 @@ def _error_ref(code: int) -> dict:
 def document_every_method(result: dict, generator, request, public) -> dict:
     """drf-spectacular postprocessing hook: the schema describes every method the API answers.
 
-    Every operation may be throttled (429). Every path also answers OPTIONS (DRF's metadata, JSON)
+    Every operation may be throttled (429), and every operation with a body refused for its
+    Content-Type (415). Every path also answers OPTIONS (DRF's metadata, JSON)
     and, where it answers GET, HEAD (the GET's statuses and headers without a body)."""
     for item in result.get("paths", {}).values():
         for method, op in list(item.items()):
             if method in ("get", "post", "put", "patch", "delete"):
                 op.setdefault("responses", {}).setdefault("429", THROTTLED)
+                if "requestBody" in op:  # DRF's parsers refuse an unknown Content-Type with a 415
+                    op["responses"].setdefault("415", UNSUPPORTED_MEDIA)
                 query = {p["name"] for p in op.get("parameters", []) if p.get("in") == "query"}
                 if query & {"page", "page_size", "format"}:  # config.pagination, config.negotiation
                     op["responses"].setdefault("400", _error_ref(400))

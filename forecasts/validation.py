@@ -36,9 +36,23 @@ def _number(value: Any, field: str) -> float:
     return x
 
 
+#: The keys of the five forecast shapes: a forecast gives exactly one of them.
+FORECAST_SHAPES = ("probability", "probabilities", "cdf", "components", "quantiles")
+
+
+def one_shape(payload: Any) -> None:
+    """Refuse a forecast that gives two shapes at once (e.g. `probability` and `cdf`), naming the
+    second: which one was meant is not ours to guess, whatever the question's type."""
+    if isinstance(payload, dict):
+        given = [k for k in FORECAST_SHAPES if k in payload]
+        if len(given) > 1:
+            raise DomainError(f"give only one of {', '.join(FORECAST_SHAPES)}", field=given[1])
+
+
 def probability_vector(*, question_type: str, labels: Sequence[str], payload: dict[str, Any]) -> list[float]:
     """The full probability vector, in option order, from `{"probability": p}` (binary) or
     `{"probabilities": {label: p}}` (multiple choice). Nothing is clamped or renormalised."""
+    one_shape(payload)
     if question_type == "binary":
         if "probabilities" in payload and "probability" not in payload:
             raise DomainError(
@@ -107,6 +121,7 @@ def continuous_forecast(
     naming the field at fault, e.g. "cdf[17]", "components[1].scale", "quantiles.25"."""
     if not isinstance(payload, dict):
         raise DomainError("must be an object with one of 'cdf', 'components' or 'quantiles'", field="cdf")
+    one_shape(payload)
     given = [name for name in CONTINUOUS_INPUTS if name in payload]
     if not given:
         wrong = next((k for k in ("probability", "probabilities") if k in payload), None)
@@ -120,8 +135,6 @@ def continuous_forecast(
             field="cdf",
             code="required",
         )
-    if len(given) > 1:
-        raise DomainError(f"give only one of {', '.join(CONTINUOUS_INPUTS)}", field=given[1])
     span = upper - lower
     bounds = {"open_lower": open_lower, "open_upper": open_upper}
 

@@ -42,7 +42,8 @@ def test_staff_creates_an_ordered_multiple_choice_question(client_for, staff):
 @pytest.mark.parametrize(
     "overrides, field",
     [
-        ({"type": "numeric"}, "type"),
+        ({"type": "ranked"}, "type"),
+        ({"type": "numeric"}, "lower"),  # a numeric question needs its range
         ({"title": ""}, "title"),
         ({"close_time": (datetime.now(UTC) - timedelta(days=5)).isoformat()}, "close_time"),
         ({"type": "multiple_choice", "options": ["only one"]}, "options"),

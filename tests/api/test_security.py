@@ -156,10 +156,7 @@ def test_permission_matrix_for_every_operation(role, world, client_for):
     for (method, template), expected in MATRIX.items():
         url = _url(template, world)
         body = BODIES.get((method, template))
-        if method == "GET":
-            resp = c.get(url)
-        else:
-            resp = getattr(c, method.lower())(url, body or {}, format="json")
+        resp = c.get(url) if method == "GET" else getattr(c, method.lower())(url, body or {}, format="json")
         want = expected[column]
         where = (role, method, url, resp.status_code, resp.content[:200])
         assert resp.status_code < 500, where

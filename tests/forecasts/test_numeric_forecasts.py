@@ -250,6 +250,23 @@ def test_binary_payload_keys_are_not_a_numeric_forecast_and_vice_versa(forecaste
     assert e.value.field == "probability"
 
 
+@pytest.mark.parametrize(
+    "question, payload, field",
+    [
+        ("binary", {"probability": 0.6, "cdf": uniform()}, "cdf"),
+        ("binary", {"probability": 0.6, "probabilities": {"yes": 0.6, "no": 0.4}}, "probabilities"),
+        ("numeric", {"cdf": uniform(), "quantiles": {}}, "quantiles"),
+        ("numeric", {"probability": 0.6, "components": []}, "components"),
+    ],
+)
+def test_two_shapes_at_once_are_refused_whatever_the_type(forecaster, binary_q, question, payload, field):
+    q = binary_q if question == "binary" else numeric()
+    with pytest.raises(DomainError) as e:
+        forecast_submit(user=forecaster, question=q, payload=payload)
+    assert e.value.field == field and "only one of" in e.value.message
+    assert not Forecast.objects.filter(question=q).exists()
+
+
 def test_closed_and_resolved_questions_refuse_forecasts(forecaster, staff):
     q = numeric()
     question_resolve(question=q, outcome=150, by=staff)
