@@ -389,22 +389,20 @@ def simulate(questions: list[SimQuestion], crowd: list[SimForecaster], *, seed: 
     """Time-stamped forecasts of the crowd on the questions, sorted by time.
 
     Each row is ``{"question", "user", "time", "probability"}`` (binary),
-    ``{"question", "user", "time", "probabilities": {label: p}}`` (multiple choice) or, now and then,
+    ``{"question", "user", "time", "probabilities": {label: p}}`` (multiple choice),
+    ``{"question", "user", "time", "cdf": [201 floats]}`` (numeric and date) or, now and then,
     ``{"question", "user", "time", "withdraw": True}``. Every time lies in [open, min(close, known_at)).
     Each forecaster takes part in a handful of the questions they can reach (late joiners only in
     windows still open after they join), 15 to 25 forecasts in all for a set like the seed series,
     and every question gets at least three forecasters where the crowd allows it.
     """
     for q in questions:
-        if q.continuous:
-            if not _utc(q.open_time) < _window_end(q):
-                raise ValueError(f"{q.slug}: the window [open, min(close, known_at)) is empty")
-            continue
-        if len(q.options) < 2:
+        if not q.continuous and len(q.options) < 2:
             raise ValueError(f"{q.slug}.options: need at least two")
         if not _utc(q.open_time) < _window_end(q):
             raise ValueError(f"{q.slug}: the window [open, min(close, known_at)) is empty")
-        _truth_index(q)  # validates the outcome label
+        if not q.continuous:
+            _truth_index(q)  # validates the outcome label
     unknown = {f.kind for f in crowd} - set(KINDS)
     if unknown:
         raise ValueError(f"crowd.kind: unknown kinds {sorted(unknown)}")

@@ -121,7 +121,11 @@ def quartiles(question: Question, cdf: list[float] | None) -> Quartiles | None:
 
 
 def outcome_text(question: Question) -> str | None:
-    """The resolution of a continuous question as text: a value, a date, or beyond a bound."""
+    """A resolved question's outcome as the site shows it: the option's label, or a numeric or
+    date question's value (a date, a number with its unit, or beyond a bound); None when it has
+    none."""
+    if question.resolved_option_id:
+        return question.resolved_option.label
     if question.resolved_value is not None:
         return format_value(question, question.resolved_value, exact=True)
     if question.resolved_outside == "below":

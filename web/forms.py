@@ -305,13 +305,13 @@ class NotificationSettingsForm(forms.Form):
     EMAIL_FIELDS = ("email_question_resolved", "email_forecast_stale", "email_crowd_moved", "email_question_closing")
 
     @classmethod
-    def initial_from(cls, body: dict[str, Any]) -> dict[str, Any]:
-        """The form's initial values from the preferences as the API shows them."""
+    def initial_from(cls, pref: Any) -> dict[str, Any]:
+        """The form's initial values from the reader's preferences (notifications.selectors.preference_for)."""
         return {
-            **{f"email_{kind}": on for kind, on in body["email"].items()},
-            "stale_days": body["stale_days"],
-            "move_threshold": body["move_threshold"],
-            "webhook_url": body["webhook_url"] or "",
+            **{name: pref.email_on(name.removeprefix("email_")) for name in cls.EMAIL_FIELDS},
+            "stale_days": pref.stale_days,
+            "move_threshold": pref.move_threshold,
+            "webhook_url": pref.webhook_url or "",
         }
 
     def changes(self) -> dict[str, Any]:

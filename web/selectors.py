@@ -57,6 +57,7 @@ class QuestionCard:
     outcome_p: float | None = None  # the crowd's probability of what happened
     number: int | None = None  # its passage's number on the article page
     summary: distributions.Quartiles | None = None  # numeric/date: the crowd CDF's quartiles
+    crowd_cdf: list[float] | None = None  # numeric/date: the crowd CDF itself, when visible
 
 
 def question_card(question: Question, *, user: Any, now: datetime) -> QuestionCard:
@@ -70,13 +71,12 @@ def question_card(question: Question, *, user: Any, now: datetime) -> QuestionCa
         crowd_visible=visible,
         crowd=None,
         n_forecasters=point.n_forecasters if point is not None else None,
-        outcome=question.resolved_option.label if question.resolved_option_id else None,
+        outcome=distributions.outcome_text(question),
     )
     if question.is_continuous:
-        # The crowd CDF's quartiles (it lives in the crowd point's probabilities); the outcome a
-        # value or a date.
-        card.outcome = distributions.outcome_text(question)
-        card.summary = distributions.quartiles(question, point.probabilities) if point is not None else None
+        # The crowd CDF (it lives in the crowd point's probabilities) and its quartiles.
+        card.crowd_cdf = point.probabilities if point is not None else None
+        card.summary = distributions.quartiles(question, card.crowd_cdf)
     elif point is not None and point.probabilities is not None:
         options = list(question.options.all())
         card.crowd = [{"label": o.label, "p": p} for o, p in zip(options, point.probabilities, strict=False)]
@@ -147,25 +147,46 @@ def question_rationales(*, question: Question, user: Any, now: datetime) -> dict
     }
 
 
-def crowd_chart_data(*, question: Question, now: datetime, history: list[HistoryRow] | None = None) -> dict[str, Any]:
-    """The median crowd history as the chart script reads it (via json_script): one point per
-    change, probabilities in option order or null while nobody stands, and the time the last
-    value holds until (now, or the close)."""
-    options = [o.label for o in question.options.all()]
+def crowd_series(*, question: Question) -> list[dict[str, Any]]:
+    """The median crowd history, oldest first, read once for the chart and the table: each
+    change's `time`, `n` forecasters and probabilities `p` in option order (None while nobody
+    stands); for a numeric or date question `p` is None and `summary` has the crowd CDF's
+    quartiles."""
+    continuous = question.is_continuous
+    rows = crowd_history(question=question, method=DEFAULT_AGGREGATE).values_list(
+        "time", "n_forecasters", "probabilities"
+    )
+    return [
+        {
+            "time": time,
+            "n": n,
+            "p": None if continuous else probabilities,
+            "summary": distributions.quartiles(question, probabilities) if continuous else None,
+        }
+        for time, n, probabilities in rows
+    ]
+
+
+def crowd_chart_data(
+    *, question: Question, now: datetime, series: list[dict[str, Any]], history: list[HistoryRow] | None = None
+) -> dict[str, Any]:
+    """The median crowd history (crowd_series) as the chart script reads it (via json_script):
+    one point per change, probabilities in option order or null while nobody stands (numeric and
+    date: the quartiles `q`), and the time the last value holds until (now, or the close)."""
     continuous = question.is_continuous
     points = []
-    for p in crowd_history(question=question, method=DEFAULT_AGGREGATE):
+    for row in series:
         if continuous:
-            summary = distributions.quartiles(question, p.probabilities)
-            points.append({"t": _ms(p.time), "q": [summary.q25, summary.q50, summary.q75] if summary else None})
+            s = row["summary"]
+            points.append({"t": _ms(row["time"]), "q": [s.q25, s.q50, s.q75] if s else None})
         else:
-            points.append({"t": _ms(p.time), "p": p.probabilities, "n": p.n_forecasters})
+            points.append({"t": _ms(row["time"]), "p": row["p"], "n": row["n"]})
     end = min(now, question.effective_close)
     if points and _ms(end) < points[-1]["t"]:
         end = now
     data = {
         "type": question.type,
-        "labels": options,
+        "labels": [o.label for o in question.options.all()],
         "points": points,
         "end": _ms(end),
         "open": _ms(question.open_time),
@@ -177,27 +198,16 @@ def crowd_chart_data(*, question: Question, now: datetime, history: list[History
         ],
     }
     if continuous:
-        data["meta"] = distributions.meta(question)
         data["mine"] = [
             {"t": _ms(r.forecast.created_at), "m": r.summary.q50} for r in (history or []) if r.summary is not None
         ]
     return data
 
 
-def crowd_table(*, question: Question, limit: int = 500) -> list[dict[str, Any]]:
-    """The median crowd history for the table beside the chart, newest first (at most `limit`);
-    for a numeric or date question each row has the crowd CDF's quartiles (`summary`)."""
-    points = list(crowd_history(question=question, method=DEFAULT_AGGREGATE).order_by("-time")[:limit])
-    continuous = question.is_continuous
-    return [
-        {
-            "time": p.time,
-            "n": p.n_forecasters,
-            "p": None if continuous else p.probabilities,
-            "summary": distributions.quartiles(question, p.probabilities) if continuous else None,
-        }
-        for p in points
-    ]
+def crowd_table(series: list[dict[str, Any]], *, limit: int = 500) -> list[dict[str, Any]]:
+    """The median crowd history (crowd_series) for the table beside the chart, newest first (at
+    most `limit`)."""
+    return series[::-1][:limit]
 
 
 def score_for(*, question: Question, user: Any) -> Score | None:

@@ -25,7 +25,7 @@ from accounts.models import User
 from config.exceptions import DomainError
 from config.params import parse_int, parse_when
 from forecasts import services as forecast_services
-from forecasts.selectors import crowd_visible, question_blind_now, with_crowd
+from forecasts.selectors import question_blind_now, with_crowd
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
 from questions.models import Article, Question, Series
@@ -153,8 +153,9 @@ def _question_context(request: HttpRequest, question: Question, form: ForecastFo
                     initial[f"p_{option.position}"] = pct_number(cell["p"])
         form = ForecastForm(question, initial=initial)
     status = question_status(question, now)
-    visible = crowd_visible(question=question, user=user, now=now)
     card = selectors.question_card(question, user=user, now=now)
+    visible = card.crowd_visible
+    series = selectors.crowd_series(question=question) if visible else []
     context = {
         "question": question,
         "options": list(question.options.all()),
@@ -167,8 +168,10 @@ def _question_context(request: HttpRequest, question: Question, form: ForecastFo
         "crowd_visible": visible,
         "crowd_before_reveal": visible and now < question.reveal_time,
         "card": card,
-        "chart": selectors.crowd_chart_data(question=question, now=now, history=history) if visible else None,
-        "crowd_rows": selectors.crowd_table(question=question) if visible else [],
+        "chart": selectors.crowd_chart_data(question=question, now=now, series=series, history=history)
+        if visible
+        else None,
+        "crowd_rows": selectors.crowd_table(series),
         "my_score": selectors.score_for(question=question, user=request.user),
         "crowd_score": selectors.crowd_score_for(question=question)
         if question.state == Question.State.RESOLVED
@@ -178,15 +181,13 @@ def _question_context(request: HttpRequest, question: Question, form: ForecastFo
     }
     context.update(selectors.question_rationales(question=question, user=user, now=now))
     if continuous:
-        crowd_point = selectors.latest_crowd(question) if visible else None
         context.update(
             {
                 "range": distributions.range_text(question),
-                "outcome_text": distributions.outcome_text(question),
                 "dist_meta": distributions.meta(
                     question,
                     standing=standing.forecast.cdf if standing else None,
-                    crowd=crowd_point.probabilities if crowd_point is not None else None,
+                    crowd=card.crowd_cdf,
                 ),
             }
         )
@@ -440,20 +441,8 @@ def notifications_mark_all_read(request: HttpRequest) -> HttpResponse:
     return redirect("web:inbox")
 
 
-def _preferences_body(pref: Any) -> dict[str, Any]:
-    from notifications.models import KINDS
-
-    return {
-        "email": {kind: pref.email_on(kind) for kind in KINDS},
-        "stale_days": pref.stale_days,
-        "move_threshold": pref.move_threshold,
-        "webhook_url": pref.webhook_url or None,
-    }
-
-
 @login_required
 def notification_settings(request: HttpRequest) -> HttpResponse:
-    current = _preferences_body(notification_selectors.preference_for(user=request.user))
     if request.method == "POST":
         form = NotificationSettingsForm(request.POST)
         if form.is_valid():
@@ -466,7 +455,8 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
                 return redirect("web:notification_settings")
         status = 400
     else:
-        form = NotificationSettingsForm(initial=NotificationSettingsForm.initial_from(current))
+        pref = notification_selectors.preference_for(user=request.user)
+        form = NotificationSettingsForm(initial=NotificationSettingsForm.initial_from(pref))
         status = 200
     context = {
         "form": form,

@@ -762,7 +762,6 @@ def _sentence_frame(sentence: str, *, watch: bool, before: str, ctx: Context | N
     words = {w.lower() for w in re.findall(r"[A-Za-z]+", f"{sentence} {before}")}
     if not words & _TRIGGERS or asks_yes_no(sentence):
         return None  # no word that could name a quantity or ask when
-        return None
     ctx = ctx or Context(before=before, previous_sentence=before, sentence=sentence)
     c = core(sentence)
     quoted_q = c.endswith(("?”", "?’", '?"')) and re.search(r"[“\"‘]", c[:-2])

@@ -105,11 +105,13 @@
 
   // A numeric or date question: the crowd's median as steps, shaded between its 25% and 75%
   // quantiles, values on the y axis in the question's unit (or as dates), and the reader's medians
-  // as dots. Values are formatted by distribution.js (loaded first on those pages).
+  // as dots. Values are formatted by distribution.js (loaded first on those pages), from the
+  // page's "distribution-meta".
   function continuousChart(data, canvas) {
     var lib = window.SignpostDistribution;
-    if (!lib) return;
-    var units = new lib.Units(data.meta);
+    var meta = readJSON("distribution-meta");
+    if (!lib || !meta) return;
+    var units = new lib.Units(meta);
     var series = function (k) {
       return steps(data.points.map(function (p) { return { t: p.t, p: p.q }; }), k, data.end, 1);
     };
@@ -127,7 +129,7 @@
     }
     var labels = {};
     timeChart(canvas, datasets, crowdTimeAxis(data), {
-      min: data.meta.lower, max: data.meta.upper, grid: { color: GRID },
+      min: meta.lower, max: meta.upper, grid: { color: GRID },
       afterBuildTicks: function (axis) {
         axis.ticks = units.ticks(5).map(function (t) { labels[t.v] = t.label; return { value: t.v }; });
       },

@@ -620,8 +620,9 @@
     }
   };
 
-  // For charts.js (the crowd's median over time formats its values the same way).
-  window.SignpostDistribution = { Units: Units };
+  // For charts.js (the crowd's median over time formats its values the same way), and the maths
+  // for the browser test that pins it to forecast_math.continuous.
+  window.SignpostDistribution = { Units: Units, mixtureCdf: mixtureCdf, quantile: quantile };
 
   document.addEventListener("DOMContentLoaded", function () {
     var meta = readMeta();

@@ -72,3 +72,16 @@ def screenshot():
         return path
 
     return shoot
+
+
+@pytest.fixture
+def log_in():
+    """Log a browser page in through the log-in form (the users of make_user share one password)."""
+
+    def go(page, username: str) -> None:
+        page.goto("/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill("correct-horse-battery-9")
+        page.get_by_role("button", name="Log in").click()
+
+    return go

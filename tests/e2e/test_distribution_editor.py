@@ -19,13 +19,6 @@ pytestmark = pytest.mark.e2e
 NBSP = "\u00a0"
 
 
-def _log_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery-9")
-    page.get_by_role("button", name="Log in").click()
-
-
 def _with_crowd(question, make_user, components) -> None:
     """Forecasters who forecast on earlier days (the crowd has a history to draw)."""
     from forecasts.crowd import question_crowd_write
@@ -51,14 +44,16 @@ def _expected(question, components) -> list[str]:
     )
 
 
-def _quartiles(question, cdf) -> list[str]:
-    """The 25/50/75 quantiles of a CDF, formatted here (not by the site): whole Mt for 0..200 Mt."""
+def _value(question, cdf, q: float) -> float:
+    """The q quantile of a CDF in the question's units."""
     from forecast_math.continuous import from_range_units, quantile
 
-    return [
-        f"{from_range_units(quantile(cdf, q), question.range_lower, question.range_upper):,.0f}{NBSP}Mt"
-        for q in (0.25, 0.5, 0.75)
-    ]
+    return from_range_units(quantile(cdf, q), question.range_lower, question.range_upper)
+
+
+def _quartiles(question, cdf) -> list[str]:
+    """The 25/50/75 quantiles of a CDF, formatted here (not by the site): whole Mt for 0..200 Mt."""
+    return [f"{_value(question, cdf, q):,.0f}{NBSP}Mt" for q in (0.25, 0.5, 0.75)]
 
 
 def _readout(page) -> list[str]:
@@ -91,8 +86,10 @@ def _drag(page, handle, to_x: float) -> None:
     page.mouse.up()
 
 
-def test_edit_a_distribution_by_keyboard_and_mouse_and_submit_it(new_session, screenshot, make_question, make_user):
-    from forecasts.models import Forecast
+def test_edit_a_distribution_by_keyboard_and_mouse_and_submit_it(
+    new_session, log_in, screenshot, make_question, make_user
+):
+    from forecasts.models import CrowdPoint, Forecast
 
     q = make_question(
         type="numeric",
@@ -108,7 +105,7 @@ def test_edit_a_distribution_by_keyboard_and_mouse_and_submit_it(new_session, sc
     ana = make_user("dist-ana")
     s = new_session()
     page = s.page
-    _log_in(page, "dist-ana")
+    log_in(page, "dist-ana")
     page.goto(f"/questions/{q.pk}/")
 
     editor = page.locator("#dist-editor")
@@ -188,6 +185,22 @@ def test_edit_a_distribution_by_keyboard_and_mouse_and_submit_it(new_session, sc
     expect(page.locator("#crowd-distribution .dist-curve.is-standing")).to_have_count(1)
     expect(page.locator("#crowd-distribution .dist-curve.is-crowd")).to_have_count(1)
     expect(page.locator("#crowd-chart")).to_be_visible()
+    # The crowd's median over time (charts.js, with distribution.js's formatting): the quartile
+    # band and the median of the latest crowd CDF, the reader's median as a dot, the axis in Mt.
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('crowd-chart'))")
+    drawn = page.evaluate(
+        """() => {
+          const c = Chart.getChart(document.getElementById("crowd-chart"));
+          return {labels: c.data.datasets.map(d => d.label), ticks: c.scales.y.ticks.map(t => t.label),
+                  quartiles: [0, 2, 1].map(k => c.data.datasets[k].data.at(-1).y),
+                  mine: c.data.datasets[3].data.map(p => p.y)};
+        }"""
+    )
+    crowd = CrowdPoint.objects.get(question=q, method="median", is_latest=True).probabilities
+    assert drawn["labels"] == ["25%", "75%", "Crowd median", "Your medians"]
+    assert drawn["ticks"] == ["0", "50", "100", "150", "200"]
+    assert drawn["quartiles"] == pytest.approx([_value(q, crowd, p) for p in (0.25, 0.5, 0.75)])
+    assert drawn["mine"] == [pytest.approx(_value(q, f.cdf, 0.5))]
     expect(page.get_by_role("button", name="Update forecast")).to_be_visible()
     screenshot(page, "distribution-question-desktop")
 
@@ -201,7 +214,7 @@ def test_edit_a_distribution_by_keyboard_and_mouse_and_submit_it(new_session, sc
 
     # 5. At a phone's width the editor fits and still works with a finger.
     phone = new_session(PHONE)
-    _log_in(phone.page, "dist-ana")
+    log_in(phone.page, "dist-ana")
     phone.page.goto(f"/questions/{q.pk}/")
     p = phone.page
     expect(p.locator("#dist-editor")).to_be_visible()
@@ -212,7 +225,7 @@ def test_edit_a_distribution_by_keyboard_and_mouse_and_submit_it(new_session, sc
     screenshot(p, "distribution-question-phone")
 
 
-def test_a_date_question_in_dates_and_a_resolved_question(new_session, screenshot, make_question, make_user):
+def test_a_date_question_in_dates_and_a_resolved_question(new_session, log_in, screenshot, make_question, make_user):
     from questions.services import question_resolve
 
     now = datetime.now(UTC)
@@ -228,7 +241,7 @@ def test_a_date_question_in_dates_and_a_resolved_question(new_session, screensho
     make_user("dist-ben")
     s = new_session(PHONE)
     page = s.page
-    _log_in(page, "dist-ben")
+    log_in(page, "dist-ben")
     page.goto(f"/questions/{date_q.pk}/")
     expect(page.locator("#question-range")).to_contain_text("1 Jan 2026")
     expect(page.locator("#question-range")).to_contain_text("31 Dec 2029")
@@ -257,7 +270,7 @@ def test_a_date_question_in_dates_and_a_resolved_question(new_session, screensho
     # Resolved: the outcome as a date on the page, in the crowd's chart, and on the list.
     question_resolve(question=date_q, outcome="2027-09-15T00:00:00Z", by=make_user(staff=True))
     desktop = new_session()
-    _log_in(desktop.page, "dist-ben")
+    log_in(desktop.page, "dist-ben")
     desktop.page.goto(f"/questions/{date_q.pk}/")
     d = desktop.page
     expect(d.get_by_role("heading", name="Resolved: 15 Sep 2027")).to_be_visible()
@@ -266,3 +279,46 @@ def test_a_date_question_in_dates_and_a_resolved_question(new_session, screensho
     screenshot(d, "distribution-date-resolved")
     d.goto("/?status=resolved")
     expect(d.locator(".card", has_text=date_q.title)).to_contain_text("Outcome: 15 Sep 2027")
+
+
+# Mixtures in range units and their bounds (open lower, open upper): closed and open, a tail beyond
+# an open bound above its cap (MAX_OUTSIDE / 2), a narrow component at the edge, two and three
+# components.
+MIXTURES = [
+    ([{"centre": 0.5, "scale": 0.1, "weight": 1.0}], False, False),
+    ([{"centre": 0.5, "scale": 0.1, "weight": 1.0}], True, True),
+    ([{"centre": 0.02, "scale": 0.3, "weight": 1.0}], True, False),
+    ([{"centre": 0.98, "scale": 0.001, "weight": 1.0}], False, True),
+    ([{"centre": 0.25, "scale": 0.05, "weight": 0.7}, {"centre": 0.75, "scale": 0.02, "weight": 0.3}], False, True),
+    (
+        [
+            {"centre": 0.1, "scale": 0.5, "weight": 0.2},
+            {"centre": 0.4, "scale": 0.03, "weight": 0.5},
+            {"centre": 0.9, "scale": 0.08, "weight": 0.3},
+        ],
+        True,
+        True,
+    ),
+]
+LEVELS = [0.001, 0.05, 0.25, 0.5, 0.75, 0.95, 0.999]
+
+
+def test_the_editors_maths_is_the_servers(page, make_question):
+    """distribution.js's copy of cdf_from_mixture and quantile (what the editor shows while one
+    drags) gives the CDF and the quantiles forecast_math.continuous stores, to rounding."""
+    from forecast_math.continuous import cdf_from_mixture, quantile
+
+    q = make_question(type="numeric", title="Wheat exports?", range_lower=0, range_upper=200, unit="Mt")
+    page.goto(f"/questions/{q.pk}/")
+    got = page.evaluate(
+        """([mixtures, levels]) => mixtures.map(([components, openLower, openUpper]) => {
+          const lib = window.SignpostDistribution;
+          const cdf = lib.mixtureCdf(components, openLower, openUpper);
+          return {cdf: cdf, quantiles: levels.map(p => lib.quantile(cdf, p))};
+        })""",
+        [MIXTURES, LEVELS],
+    )
+    for (components, open_lower, open_upper), out in zip(MIXTURES, got, strict=True):
+        expected = cdf_from_mixture(components, open_lower=open_lower, open_upper=open_upper)
+        assert out["cdf"] == pytest.approx(expected.tolist(), abs=1e-12)
+        assert out["quantiles"] == pytest.approx([quantile(expected, p) for p in LEVELS], abs=1e-12)

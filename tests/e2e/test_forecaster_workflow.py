@@ -44,14 +44,7 @@ def _world(make_question, make_user):
     return blind_q, other_q
 
 
-def _log_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery-9")
-    page.get_by_role("button", name="Log in").click()
-
-
-def test_preferences_blind_rationales_inbox_badge_and_export(new_session, screenshot, make_question, make_user):
+def test_preferences_blind_rationales_inbox_badge_and_export(new_session, log_in, screenshot, make_question, make_user):
     from forecasts.models import Forecast
     from notifications.selectors import preference_for
     from questions.services import question_resolve
@@ -60,7 +53,7 @@ def test_preferences_blind_rationales_inbox_badge_and_export(new_session, screen
     erin = make_user("wf-erin")
     s = new_session()
     page = s.page
-    _log_in(page, "wf-erin")
+    log_in(page, "wf-erin")
 
     # 1. A preference, through the settings page linked from the profile.
     page.goto("/profile/")

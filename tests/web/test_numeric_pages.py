@@ -10,7 +10,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.test import Client
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from forecast_math.continuous import from_range_units, quantile
 from forecasts.crowd import question_crowd_write
@@ -23,17 +24,6 @@ pytestmark = pytest.mark.django_db
 NBSP = "\u00a0"
 JAN_2025 = datetime(2025, 1, 1, tzinfo=UTC)
 END_2026 = datetime(2026, 12, 31, tzinfo=UTC)
-
-
-@pytest.fixture
-def client_as():
-    def make(user=None) -> Client:
-        c = Client()
-        if user is not None:
-            c.force_login(user)
-        return c
-
-    return make
 
 
 @pytest.fixture
@@ -309,6 +299,32 @@ def test_a_date_crowd_is_shown_as_dates(client_as, date_q, make_user):
     assert f"Now: median <strong>{q50}</strong>" in html
     card = client_as(make_user()).get("/").content.decode()
     assert f"Crowd median <strong>{q50}</strong>" in card and "2025" in q50
+
+
+def _page_queries(client, question) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(f"/questions/{question.pk}/").status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_question_page_reads_a_fixed_number_of_queries(client_as, numeric_q, binary_q, make_user):
+    """Nothing is read per forecast, crowd point or rationale, and a numeric page reads no more
+    than a binary one: the crowd history once for the chart and the table, the latest crowd once."""
+    reader = make_user()
+    c = client_as(reader)
+    payloads = {
+        numeric_q: lambda i: {"components": [{"centre": 50 + 10 * i, "scale": 8}]},
+        binary_q: lambda i: {"probability": 0.3 + 0.05 * i},
+    }
+    counts = {}
+    for q, payload in payloads.items():
+        for start, n in ((0, 3), (3, 8)):  # three forecasters (and the reader's three forecasts), then eight
+            for i in range(start, n):
+                forecast_submit(user=make_user(), question=q, payload=payload(i), rationale="Because.")
+                forecast_submit(user=reader, question=q, payload=payload(i), rationale="Mine.")
+            question_crowd_write(question_id=q.pk)
+            counts[q.type, n] = _page_queries(c, q)
+    assert counts["numeric", 3] == counts["numeric", 8] == counts["binary", 3] == counts["binary", 8], counts
 
 
 # --- The outcome ------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.test import Client
 
 from forecasts.crowd import question_crowd_write
 from forecasts.models import Forecast
@@ -16,17 +15,6 @@ from questions.models import Article
 from questions.services import question_resolve, series_create
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client_as():
-    def make(user=None, **kw) -> Client:
-        c = Client(**kw)
-        if user is not None:
-            c.force_login(user)
-        return c
-
-    return make
 
 
 def _article(text: str, title: str = "Signposts for 2025") -> Article:

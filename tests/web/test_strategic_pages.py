@@ -11,7 +11,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.test import Client
 
 from forecasts.crowd import question_crowd_write
 from forecasts.services import forecast_submit
@@ -30,17 +29,6 @@ TEXT = (
     "Watch the border too."
 )
 SLUG = "coordination"
-
-
-@pytest.fixture
-def client_as():
-    def make(user=None) -> Client:
-        c = Client()
-        if user is not None:
-            c.force_login(user)
-        return c
-
-    return make
 
 
 def _span(phrase: str) -> dict:

@@ -85,9 +85,7 @@ def width_pct(value: Any) -> str:
 def outcome(question: Any) -> str:
     """A resolved question's outcome as text: the option's label, or a numeric or date
     question's value (a date, a number with its unit, or beyond a bound); "" when unresolved."""
-    if question.is_continuous:
-        return distributions.outcome_text(question) or ""
-    return question.resolved_option.label if question.resolved_option_id else ""
+    return distributions.outcome_text(question) or ""
 
 
 @register.filter
