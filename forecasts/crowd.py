@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from forecast_math import AGGREGATES, aggregate, crowd_history
-from forecast_math.aggregates import recency_weights
 from forecast_math.continuous import CONTINUOUS_AGGREGATES, GRID, aggregate_cdfs
 from questions.models import Question
 
@@ -202,14 +201,9 @@ def _snapshot(vectors: np.ndarray, made: np.ndarray, method: str, continuous: bo
     """One crowd point from the standing forecasts (rows in user-id order, made at `made`), as
     the engine's crowd_history computes it: the recency weights rank the forecasts by the time
     they were made, ties by user id."""
-    if not continuous:
-        return aggregate(vectors, made, method)
-    if len(made) == 0:
-        return np.full(GRID, np.nan)
-    weights = None
-    if method == "recency_weighted_median":
-        weights = recency_weights(made[None, :], np.ones((1, len(made)), dtype=bool))[0]
-    return aggregate_cdfs(vectors, method, weights=weights)
+    if continuous:
+        return aggregate_cdfs(vectors, method, made_at=made)
+    return aggregate(vectors, made, method)
 
 
 def _json(value: Any) -> Any:

@@ -48,6 +48,7 @@ from config.exceptions import DomainError, ValidationFailed
 from forecast_math import parse_instant
 from questions.models import CONTINUOUS_TYPES, Article, Question, ScoringMode, Series
 from questions.services import (
+    QUESTION_RANGE_FIELDS,
     continuous_resolution,
     question_create,
     question_range,
@@ -287,23 +288,16 @@ def _question_fields(q: dict, path: str) -> tuple[dict[str, Any], list[str]]:
         "scoring_mode": q.get("scoring_mode"),
         **times,
     }
-    if qtype in CONTINUOUS_TYPES:
-        # contracts.md: "lower"/"upper" numbers, ISO 8601 instants for a date question
-        for name, doc in (("range_lower", "lower"), ("range_upper", "upper")):
-            value = q.get(doc)
-            if qtype == "date" and value is not None:
-                value = _time(value, f"{path}.{doc}")
-            fields[name] = value
-        fields["open_lower"] = _flag(q, "open_lower", path, False)
-        fields["open_upper"] = _flag(q, "open_upper", path, False)
-        fields["unit"] = _text(q, "unit", path)
-    else:
-        for doc in ("lower", "upper", "open_lower", "open_upper", "unit"):
-            value = q.get(doc)
-            if not (value is None or value is False or value == ""):
-                raise ImportFault(
-                    f"{path}.{doc}", "only numeric and date questions have a range, open bounds or a unit"
-                )
+    # contracts.md: "lower"/"upper" numbers, ISO 8601 instants for a date question (question_validate
+    # refuses a range, an open bound or a unit on a binary or multiple-choice question)
+    for name, doc in (("range_lower", "lower"), ("range_upper", "upper")):
+        value = q.get(doc)
+        if qtype == "date" and value is not None:
+            value = _time(value, f"{path}.{doc}")
+        fields[name] = value
+    fields["open_lower"] = _flag(q, "open_lower", path, False)
+    fields["open_upper"] = _flag(q, "open_upper", path, False)
+    fields["unit"] = _text(q, "unit", path)
     try:
         labels = question_validate(**fields)
     except ValidationFailed as e:
@@ -361,8 +355,7 @@ def _plan_question(
             f"question {slug!r} exists with another type or other options; it is not changed by an import",
         )
     if old is not None and shape is not None:
-        terms = ("range_lower", "range_upper", "open_lower", "open_upper")
-        changed = [name for name in terms if getattr(old, name) != getattr(shape, name)]
+        changed = [name for name in QUESTION_RANGE_FIELDS if getattr(old, name) != getattr(shape, name)]
         if changed:
             raise ImportFault(
                 f"{path}.{_DOC_FIELDS.get(changed[0], changed[0])}",
@@ -428,14 +421,11 @@ def _plan_forecast(f: Any, path: str, pq: _PlannedQuestion) -> _PlannedForecast:
         return _PlannedForecast(path, user, when, True, {}, "")
     payload = {k: f[k] for k in shapes if k in f}
     try:
-        if pq.shape is not None:  # contracts.md: a numeric or date forecast is its "cdf" (201 floats)
-            if "cdf" not in payload:
-                raise DomainError("is required: the forecast's CDF, 201 numbers", field="cdf", code="required")
-            forecast_values(question=pq.shape, labels=[], payload={"cdf": payload["cdf"]})
-            payload = {"cdf": payload["cdf"]}
-        else:
-            payload.pop("cdf", None)
-            forecast_values(question=Question(type=pq.fields["type"]), labels=pq.labels, payload=payload)
+        if pq.shape is not None and "cdf" not in payload:  # contracts.md: a numeric or date forecast is its "cdf"
+            raise DomainError("is required: the forecast's CDF, 201 numbers", field="cdf", code="required")
+        # forecasts.validation's rules, as on every entry point (two shapes at once are refused)
+        question = pq.shape if pq.shape is not None else Question(type=pq.fields["type"])
+        forecast_values(question=question, labels=pq.labels, payload=payload)
     except DomainError as e:
         raise _fault(path, e) from None
     return _PlannedForecast(path, user, when, False, payload, rationale)

@@ -16,16 +16,21 @@ from questions.selectors import value_json
 from .models import CrowdPoint, Forecast
 
 
+def crowd_latest_prefetch(lookup: str = "crowd_points") -> Prefetch:
+    """Prefetch of the questions' current crowd forecast as `crowd_latest` (a list of at most one
+    CrowdPoint, as crowd_latest returns it); `lookup` reaches the questions' crowd_points, e.g.
+    "question__crowd_points" from rows that link to a question."""
+    queryset = CrowdPoint.objects.filter(method=DEFAULT_AGGREGATE, is_latest=True)
+    return Prefetch(lookup, queryset=queryset, to_attr="crowd_latest")
+
+
 def with_crowd(questions: QuerySet[Question]) -> QuerySet[Question]:
     """Questions annotated with `forecaster_count` and prefetched with `crowd_latest` (their
     current crowd forecast, a list of at most one CrowdPoint) whatever their reveal time: callers
     must apply crowd_visible before showing it, as the API serializer and the site do."""
-    latest = Prefetch(
-        "crowd_points",
-        queryset=CrowdPoint.objects.filter(method=DEFAULT_AGGREGATE, is_latest=True),
-        to_attr="crowd_latest",
+    return questions.prefetch_related(crowd_latest_prefetch()).annotate(
+        forecaster_count=Count("forecasts__user", distinct=True)
     )
-    return questions.prefetch_related(latest).annotate(forecaster_count=Count("forecasts__user", distinct=True))
 
 
 def forecasts_for_user(*, user: Any) -> QuerySet[Forecast]:

@@ -47,7 +47,8 @@ def forecast_submit(
 ) -> Forecast:
     """Store a new forecast of `user` on `question`.
 
-    Validates the vector first (scoring.md section 1), then locks the question row, the same lock
+    Validates the vector first (scoring.md section 1; a numeric or date forecast's CDF is checked
+    after the lock, on the locked row's range), then locks the question row, the same lock
     resolution takes, and checks the question is open at the moment of insertion: so no forecast
     commits after a resolution or at or after the close. A forecast before the open time is
     accepted and counts from the open. `at` is for replaying history (import_history, the demo)

@@ -30,6 +30,8 @@ TERMS_COLUMNS = tuple(RANGE_FORM_FIELDS.get(name, name) for name in services.QUE
 #: The range's fields, shown in their own fieldset (all terms except the unit, which is wording).
 RANGE_FIELDS = ("lower", "upper", "open_lower", "open_upper", "unit")
 TERMS_MAIN = tuple(name for name in TERMS_COLUMNS if name not in RANGE_FIELDS)
+#: The resolution as the change form shows it, read-only ("outcome": QuestionAdmin.outcome).
+RESOLUTION_SHOWN = ("state", "known_at", "outcome", "resolved_at", "resolution_version", "scored_version")
 #: Where QuestionAdmin.changeform_view keeps a service's refusal while it shows the form again.
 REFUSAL_ATTR = "question_admin_refusal"
 #: Where terms_frozen keeps its answers for the rest of the request.
@@ -272,14 +274,7 @@ class QuestionAdmin(admin.ModelAdmin):
         (
             "Resolution",
             {
-                "fields": (
-                    "state",
-                    "known_at",
-                    "outcome",
-                    "resolved_at",
-                    "resolution_version",
-                    "scored_version",
-                ),
+                "fields": RESOLUTION_SHOWN,
                 "description": "Changed only by Resolve…, and the annul and un-resolve actions.",
             },
         ),
@@ -293,12 +288,7 @@ class QuestionAdmin(admin.ModelAdmin):
         ("Source", {"fields": ("article", "source_start", "source_end")}),
     )
     readonly_fields = (
-        "state",
-        "known_at",
-        "outcome",
-        "resolved_at",
-        "resolution_version",
-        "scored_version",
+        *RESOLUTION_SHOWN,
         "source_passage",
         "created_at",
         "lint_findings",

@@ -467,6 +467,9 @@ def _unresolve_as(
     return q
 
 
+#: The range of a numeric or date question: terms, which a resolution also depends on (refused
+#: once it is resolved).
+QUESTION_RANGE_FIELDS = ("range_lower", "range_upper", "open_lower", "open_upper")
 #: The terms of a question: what its forecasts mean and how they are scored. Frozen once anything
 #: above depends on them (a forecast exists). "options" is the list of option labels in order.
 QUESTION_TERMS_FIELDS = (
@@ -476,10 +479,7 @@ QUESTION_TERMS_FIELDS = (
     "open_time",
     "close_time",
     "scoring_mode",
-    "range_lower",
-    "range_upper",
-    "open_lower",
-    "open_upper",
+    *QUESTION_RANGE_FIELDS,
 )
 #: Editable at any time: wording, grouping, visibility. `published` (bool) sets `published_at` to
 #: now (keeping an earlier time) or clears it; `published_at` sets it exactly.
@@ -526,14 +526,9 @@ _COLUMNS = (
     "slug",
     "crowd_reveal_time",
     "published_at",
-    "range_lower",
-    "range_upper",
-    "open_lower",
-    "open_upper",
+    *QUESTION_RANGE_FIELDS,
     "unit",
 )
-#: The terms of a numeric or date question that a resolution depends on (refused once resolved).
-_RANGE_TERMS = ("range_lower", "range_upper", "open_lower", "open_upper")
 
 
 def question_terms_frozen(question: Question) -> bool:
@@ -634,16 +629,8 @@ def question_update(*, question: Question, by: Any, changes: dict[str, Any]) -> 
         new["unit"] = (new["unit"] or "").strip()
         if new["type"] not in CONTINUOUS_TYPES:
             # A binary or multiple-choice question has no range: leaving a numeric type drops it.
-            for name, empty in (
-                ("range_lower", None),
-                ("range_upper", None),
-                ("open_lower", False),
-                ("open_upper", False),
-            ):
-                if name not in changes:
-                    new[name] = empty
-            if "unit" not in changes:
-                new["unit"] = ""
+            empty = {"range_lower": None, "range_upper": None, "open_lower": False, "open_upper": False, "unit": ""}
+            new.update({name: value for name, value in empty.items() if name not in changes})
         else:
             _range_errors, bounds = question_range(
                 type=new["type"], range_lower=new["range_lower"], range_upper=new["range_upper"]
@@ -694,7 +681,7 @@ def question_update(*, question: Question, by: Any, changes: dict[str, Any]) -> 
         if options_changed and q.resolved_option_id is not None:
             raise Conflict("un-resolve the question before changing its options", field="options", code="resolved")
         if q.state == Question.State.RESOLVED and q.is_continuous:
-            changed_range = [name for name in ("type", *_RANGE_TERMS) if name in columns]
+            changed_range = [name for name in ("type", *QUESTION_RANGE_FIELDS) if name in columns]
             if changed_range:
                 raise Conflict(
                     "un-resolve the question before changing its type or range", field=changed_range[0], code="resolved"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.exceptions import DomainError
 from forecast_math import CompositeState, composite_at, composite_moved
-from forecasts.selectors import crowd_latest, crowd_visible
+from forecasts.selectors import crowd_latest_prefetch, crowd_visible
 from questions.models import Question
 from questions.selectors import outcome_text
 
@@ -67,7 +67,7 @@ def _crowd_probability(q: Question, user: Any, now: datetime) -> float | None:
     is hidden from this user (before its reveal time) or unpublished (too few forecasters)."""
     if q.type != Question.Type.BINARY or not crowd_visible(question=q, user=user, now=now):
         return None
-    latest = crowd_latest(question=q)
+    latest = q.crowd_latest  # prefetched (forecasts.selectors.crowd_latest_prefetch)
     if not latest or latest[0].probabilities is None:
         return None
     return float(latest[0].probabilities[0])
@@ -97,8 +97,8 @@ def strategic_question_detail(
     before = None if since is None else composite_at(timeline, since.timestamp())
 
     links = (
-        IndicatorLink.objects.select_related("question__article", "question__resolved_option")
-        .prefetch_related("question__options")
+        IndicatorLink.objects.select_related("question__article", "question__resolved_option", "question__series")
+        .prefetch_related(crowd_latest_prefetch("question__crowd_points"))
         .order_by("order", "id")
     )
     drivers = Driver.objects.filter(strategic_question=sq).prefetch_related(Prefetch("links", queryset=links))

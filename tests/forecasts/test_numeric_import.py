@@ -149,6 +149,8 @@ def _set(path: list, value):
             "CDF",
         ),
         (_set(["questions", 0, "unit"], "u" * 41), "questions[0].unit", "40"),
+        # two shapes at once: refused as on every entry point, never one of them silently dropped
+        (_set(["questions", 0, "forecasts", 1, "probability"], 0.3), "questions[0].forecasts[1].cdf", "only one of"),
     ],
 )
 def test_an_invalid_file_writes_nothing_and_names_the_fault(mutate, where, rule):
@@ -168,6 +170,20 @@ def test_binary_question_with_a_range_is_refused():
 
     fault = _fault(mutate)
     assert fault.path == "questions[2].lower"
+
+
+def test_binary_forecast_with_a_cdf_as_well_is_refused():
+    def mutate(doc):
+        doc["questions"].append(
+            {
+                "slug": "bin", "type": "binary", "title": "Will it?",
+                "open_time": "2024-01-01T00:00:00Z", "close_time": "2024-06-01T00:00:00Z",
+                "forecasts": [{"user": "num_ana", "time": "2024-01-02T00:00:00Z", "probability": 0.3, "cdf": flat()}],
+            }
+        )  # fmt: skip
+
+    fault = _fault(mutate)
+    assert (fault.path, "only one of" in fault.rule) == ("questions[2].forecasts[0].cdf", True)
 
 
 def test_an_existing_question_with_another_range_is_refused():

@@ -253,15 +253,6 @@ def test_extract_questions_table_prints_the_strategic_question(capsys):
 
 
 @pytest.fixture
-def admin_client(client, make_user):
-    user = make_user("lint-root", staff=True)
-    user.is_superuser = True
-    user.save(update_fields=["is_superuser"])
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def candidate(staff):
     from questions.articles import article_ingest
 

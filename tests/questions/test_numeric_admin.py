@@ -47,15 +47,6 @@ def post_data(q: Question | None = None, **fields: str) -> dict[str, str]:
     return data
 
 
-@pytest.fixture
-def admin_client(client, make_user):
-    user = make_user("root", staff=True)
-    user.is_superuser = True
-    user.save(update_fields=["is_superuser"])
-    client.force_login(user)
-    return client
-
-
 def _base(**extra: str) -> dict[str, str]:
     return post_data(open_time_0="2026-01-01", open_time_1="00:00:00", close_time_0="2030-01-01",
                      close_time_1="00:00:00", **extra)  # fmt: skip

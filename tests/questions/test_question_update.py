@@ -289,15 +289,6 @@ def _form(response) -> tuple[dict[str, list[str]], set[str]]:
     return data, parser.inputs
 
 
-@pytest.fixture
-def admin_client(client, make_user):
-    user = make_user("root", staff=True)
-    user.is_superuser = True
-    user.save(update_fields=["is_superuser"])
-    client.force_login(user)
-    return client
-
-
 def _change_url(question: Question) -> str:
     return reverse("admin:questions_question_change", args=[question.pk])
 

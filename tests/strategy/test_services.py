@@ -93,3 +93,42 @@ def test_the_crowd_write_announces_a_change_after_commit_only_when_it_wrote(
         assert heard == [q.pk]
     finally:
         crowd_changed.disconnect(dispatch_uid="test.listen")
+
+
+def test_the_detail_body_reads_each_indicators_crowd_without_a_query_each(strategic, indicators, crowd, make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from questions.services import question_create, question_update
+    from strategy.selectors import strategic_question_detail
+
+    staff = make_user("detail-staff", staff=True)
+    reader = make_user("detail-reader")
+
+    def publish_with_crowd(q, p):
+        question_update(question=q, by=staff, changes={"published": True})
+        for user in crowd:
+            forecast_submit(user=user, question=q, payload={"probability": p}, at=T0 + timedelta(days=1))
+        question_crowd_write(question_id=q.pk)
+
+    def read() -> tuple[int, dict]:
+        with CaptureQueriesContext(connection) as queries:
+            body = strategic_question_detail(strategic_question=strategic, user=reader)
+        shown = {i["question"]: i["crowd_probability"] for d in body["drivers"] for i in d["indicators"]}
+        return len(queries), shown
+
+    publish_with_crowd(indicators["recognise"], 0.3)
+    publish_with_crowd(indicators["sanctions"], 0.6)
+    question_update(question=indicators["exercises"], by=staff, changes={"published": True})
+    few, shown = read()
+    assert shown == {indicators["recognise"].pk: 0.3, indicators["sanctions"].pk: 0.6, indicators["exercises"].pk: None}
+
+    more = [question_create(type="binary", title=f"Indicator {i}?", open_time=T0, close_time=T0 + timedelta(days=3650))
+            for i in range(4)]  # fmt: skip
+    for i, q in enumerate(more):
+        publish_with_crowd(q, 0.1 * (i + 2))
+    links = [{"question": q.pk, "direction": 1} for q in (indicators["recognise"], indicators["sanctions"], *more)]
+    strategic_links_replace(strategic_question=strategic, drivers=[{"title": "All", "indicators": links}])
+    many, shown = read()
+    assert shown[more[3].pk] == pytest.approx(0.5)
+    assert many == few  # the same queries whatever the number of indicators
