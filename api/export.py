@@ -21,7 +21,7 @@ from forecasts.selectors import forecasts_for_user
 from scoring.selectors import scores_for_user
 
 from .leaderboards import FORMAT_PARAM
-from .serializers import CDF_SCHEMA, CrpsFields, documented
+from .serializers import CDF_SCHEMA, CrpsFields, by_label, documented
 
 EXPORT_CSV_HEADER = [
     "record", "question", "question_title", "time", "probability", "probabilities", "rationale", "withdrawn",
@@ -83,7 +83,7 @@ def export_body(user: Any) -> dict[str, list[dict[str, Any]]]:
     rows = forecasts_for_user(user=user).prefetch_related("question__options").order_by("created_at", "id")
     for f in rows:
         labels = [o.label for o in f.question.options.all()]
-        probs = None if f.probabilities is None else dict(zip(labels, f.probabilities, strict=True))
+        probs = by_label(labels, f.probabilities)
         forecasts.append(
             {
                 "question": f.question_id,

@@ -55,7 +55,9 @@ class _Figures(serializers.Serializer):
         "null when relative_brier_mean is.",
     )  # fmt: skip
     brier_mean = serializers.FloatField(
-        allow_null=True, help_text="Mean time-averaged two-sided Brier (0..2, lower is better)."
+        allow_null=True,
+        help_text="Mean time-averaged two-sided Brier (0..2, lower is better) over the binary and multiple-choice "
+        "questions; null with none.",
     )
     brier_mean_ci = serializers.ListField(
         child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True,
@@ -74,8 +76,8 @@ class _Figures(serializers.Serializer):
     relative_crps_sum = serializers.FloatField(
         help_text="Sum of relative CRPS over the numeric and date questions (0 with none). CRPS is measured in "
         "range units (the outcome's distance divided by upper - lower; 0 is best); relative CRPS is the "
-        "time-integrated CRPS minus the crowd median's, divided by the window (negative beats the crowd). It is "
-        "never added to relative Brier."
+        "time-integrated difference between the CRPS and the median CRPS of the forecasters active at each moment, "
+        "divided by the window (negative beats the crowd). It is never added to relative Brier."
     )
     relative_crps_mean = serializers.FloatField(
         allow_null=True, help_text="Mean relative CRPS over the numeric and date questions; null with none."
@@ -205,16 +207,13 @@ def _page_params(request) -> tuple[int, int]:
 
 def _csv_rows(body: dict) -> list[dict]:
     def flat(e: dict, rank: Any, uid: Any, name: Any, method: str) -> dict:
+        # the entry's figures as they are (the renderer takes the header's columns), the intervals split
         rel = e["relative_brier_mean_ci"] or [None, None]
         bm = e["brier_mean_ci"] or [None, None]
         return {
-            "rank": rank, "user_id": uid, "user_name": name, "crowd_method": method, "questions": e["questions"],
-            "relative_brier_sum": e["relative_brier_sum"], "relative_brier_mean": e["relative_brier_mean"],
+            **e, "rank": rank, "user_id": uid, "user_name": name, "crowd_method": method,
             "relative_brier_mean_ci_low": rel[0], "relative_brier_mean_ci_high": rel[1],
-            "brier_mean": e["brier_mean"], "brier_mean_ci_low": bm[0], "brier_mean_ci_high": bm[1],
-            "participation_mean": e["participation_mean"], "baseline_sum": e["baseline_sum"], "peer_sum": e["peer_sum"],
-            "crps_questions": e["crps_questions"], "relative_crps_sum": e["relative_crps_sum"],
-            "relative_crps_mean": e["relative_crps_mean"],
+            "brier_mean_ci_low": bm[0], "brier_mean_ci_high": bm[1],
         }  # fmt: skip
 
     rows = [flat(e, e["rank"], e["user"]["id"], e["user"]["name"], "") for e in body["entries"]]

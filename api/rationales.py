@@ -19,7 +19,7 @@ from forecasts import selectors, services
 from forecasts.models import Forecast
 
 from .forecasts import visible_question
-from .serializers import QUARTILES_SCHEMA, documented, quartiles
+from .serializers import QUARTILES_SCHEMA, by_label, documented, quartiles
 from .strategy_serializers import validated
 
 
@@ -57,7 +57,7 @@ class RationaleSerializer(serializers.Serializer):
             "user": {"id": f.user_id, "name": f.user.public_name},
             "time": serializers.DateTimeField().to_representation(f.created_at),
             "probability": probs[0] if q.type == "binary" else None,
-            "probabilities": None if probs is None else dict(zip(self.context["labels"], probs, strict=True)),
+            "probabilities": by_label(self.context["labels"], probs),
             "rationale": f.rationale,
             "quartiles": quartiles(q, f.cdf),
         }

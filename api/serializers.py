@@ -118,7 +118,7 @@ class CrowdPointSerializer(serializers.Serializer):
             **VALUE_SCHEMA,
             "nullable": True,
             "description": "Numeric and date questions only: the crowd's median at that time, in the question's "
-            "units; null while nobody had a standing forecast.",
+            "units; null while fewer forecasts stood than the crowd needs to be shown (CROWD_MIN_FORECASTERS, default 3).",
         },
         required=False,
     )
@@ -136,7 +136,8 @@ class CrowdSerializer(serializers.Serializer):
             **CDF_SCHEMA,
             "nullable": True,
             "description": "Numeric and date questions only: the crowd CDF, cdf[i] = P(value <= lower + i (upper - "
-            "lower) / 200) for i = 0..200; null while hidden or while nobody has a standing forecast.",
+            "lower) / 200) for i = 0..200; null while hidden or while fewer forecasts stand than the crowd needs to be "
+            "shown (CROWD_MIN_FORECASTERS, default 3).",
         },
         required=False,
     )
@@ -148,7 +149,8 @@ def _labels(q: Question) -> list[str]:
     return [o.label for o in q.options.all()]
 
 
-def _as_dict(labels: list[str], probs: list[float] | None) -> dict[str, float] | None:
+def by_label(labels: list[str], probs: list[float] | None) -> dict[str, float] | None:
+    """A probability vector as the API shows it, option label -> probability (None stays None)."""
     return None if probs is None else dict(zip(labels, probs, strict=True))
 
 
@@ -264,8 +266,7 @@ class QuestionSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if not crowd_visible(question=q, user=user, now=timezone.now()):
-            hidden = {"revealed": False, "method": DEFAULT_AGGREGATE, "probabilities": None, "n_forecasters": 0}
-            return {**hidden, "cdf": None, "quartiles": None} if q.is_continuous else hidden
+            return {"revealed": False, "method": DEFAULT_AGGREGATE, "n_forecasters": 0, **_crowd_values(q, [], None)}
         with_history = self.context.get("with_history", False)
         if with_history:
             points = list(crowd_history(question=q))
@@ -276,46 +277,34 @@ class QuestionSerializer(serializers.ModelSerializer):
             if latest is None:
                 latest = crowd_latest(question=q)
             last = latest[0] if latest else None
-        if q.is_continuous:
-            return _continuous_crowd(q, last, points if with_history else None)
-        labels = _labels(q)
+        labels = [] if q.is_continuous else _labels(q)
         body = {
             "revealed": True,
             "method": DEFAULT_AGGREGATE,
-            "probabilities": _as_dict(labels, last.probabilities) if last else None,
             "n_forecasters": last.n_forecasters if last else 0,
+            **_crowd_values(q, labels, last.probabilities if last else None),
         }
         if with_history:
             body["history"] = [
-                {"time": p.time, "probabilities": _as_dict(labels, p.probabilities), "n_forecasters": p.n_forecasters}
+                {
+                    "time": p.time,
+                    "n_forecasters": p.n_forecasters,
+                    **_crowd_values(q, labels, p.probabilities, point=True),
+                }
                 for p in points
             ]
         return body
 
 
-def _continuous_crowd(q: Question, last: Any, points: list | None) -> dict:
-    """The revealed crowd of a numeric or date question: its CDF and quartiles and, on the detail,
-    its history as the median in the question's units (not 201 numbers per point)."""
-    cdf = last.probabilities if last else None
-    body: dict[str, Any] = {
-        "revealed": True,
-        "method": DEFAULT_AGGREGATE,
-        "probabilities": None,
-        "n_forecasters": last.n_forecasters if last else 0,
-        "cdf": cdf,
-        "quartiles": quartiles(q, cdf),
-    }
-    if points is not None:
-        body["history"] = [
-            {
-                "time": p.time,
-                "probabilities": None,
-                "n_forecasters": p.n_forecasters,
-                "median": None if p.probabilities is None else quartiles(q, p.probabilities)["50"],
-            }
-            for p in points
-        ]
-    return body
+def _crowd_values(q: Question, labels: list[str], probs: list[float] | None, *, point: bool = False) -> dict:
+    """A crowd's values: `probabilities` by label; on a numeric or date question (probs is the CDF)
+    `probabilities` null and the `cdf` with its `quartiles`, or for a history point only the
+    `median` in the question's units (not 201 numbers per point)."""
+    if not q.is_continuous:
+        return {"probabilities": by_label(labels, probs)}
+    if point:
+        return {"probabilities": None, "median": None if probs is None else quartiles(q, probs)["50"]}
+    return {"probabilities": None, "cdf": probs, "quartiles": quartiles(q, probs)}
 
 
 VALUE_INPUT_SCHEMA = {
@@ -580,9 +569,7 @@ class ForecastSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DictField(child=serializers.FloatField(), allow_null=True))
     def get_probabilities(self, f: Forecast):
-        if f.probabilities is None:
-            return None
-        return dict(zip(self._labels(f), f.probabilities, strict=True))
+        return None if f.probabilities is None else by_label(self._labels(f), f.probabilities)
 
     @extend_schema_field(QUARTILES_SCHEMA)
     def get_quartiles(self, f: Forecast):

@@ -59,10 +59,6 @@ def scope_scores(key: str) -> QuerySet[Score]:
     return qs.filter(question__series_id=int(obj_id)) if kind == "series" else qs.filter(question_id=int(obj_id))
 
 
-def _default_for_key(key: str) -> tuple[str, int]:
-    return DEFAULTS[key.partition(":")[0]]
-
-
 def none_if_nan(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 

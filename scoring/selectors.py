@@ -27,7 +27,7 @@ from config.exceptions import DomainError
 from config.params import parse_int, parse_when
 from forecast_math import AGGREGATES, binary_events, calibration_table
 from forecast_math.continuous import pit, pit_histogram
-from questions.models import Question, Series
+from questions.models import CONTINUOUS_TYPES, Question, Series
 from questions.selectors import continuous_outcome
 
 from . import cache
@@ -355,7 +355,6 @@ def _read_window(key, rank_by, min_q, after, before, offset, limit, user_id):
 # query per read; results are cached under the global leaderboard version, which every scoring job
 # bumps through the leaderboard recompute.
 
-_CONTINUOUS = (Question.Type.NUMERIC, Question.Type.DATE)
 #: Score columns of a calibration read, in the order _events and _pit expect
 _CALIBRATION_VALUES = (
     "final_probabilities", "question__resolved_option__position", "question__type", "question_id",
@@ -370,7 +369,7 @@ def _events(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
     ps: list[np.ndarray] = []
     ys: list[np.ndarray] = []
     for probs, outcome, qtype, *_ in rows:
-        if probs is None or outcome is None or qtype in _CONTINUOUS:
+        if probs is None or outcome is None or qtype in CONTINUOUS_TYPES:
             continue
         fp = np.asarray([probs], dtype=np.float64)
         if qtype == Question.Type.MULTIPLE_CHOICE and fp.shape[1] == 2:
@@ -391,7 +390,7 @@ def _pit(rows: list[tuple]) -> dict:
     outcomes: dict[int, float] = {}  # question id -> outcome in range units
     values = []
     for probs, _, qtype, qid, value, outside, lower, upper, open_lower, open_upper in rows:
-        if qtype not in _CONTINUOUS or probs is None:
+        if qtype not in CONTINUOUS_TYPES or probs is None:
             continue
         if qid not in outcomes:
             q = Question(

@@ -16,8 +16,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from forecast_math import AGGREGATES, ForecastSet, QuestionSpec, score_question
-from forecast_math.continuous import CONTINUOUS_AGGREGATES, GRID, ContinuousOutcome
+from forecast_math import ForecastSet, QuestionSpec, score_question
+from forecast_math.continuous import GRID, ContinuousOutcome
+from forecasts.crowd import crowd_methods
 from forecasts.selectors import forecast_set_for_question
 from questions.models import Option, Question
 from questions.selectors import continuous_outcome
@@ -49,10 +50,23 @@ def question_spec(
     )
 
 
-def continuous_spec(question: Question) -> QuestionSpec:
-    """The engine's QuestionSpec of a resolved numeric or date question: 201 CDF points and the
-    outcome in range units (questions.selectors.continuous_outcome)."""
-    return question_spec(question=question, n_options=GRID, outcome=0, continuous=continuous_outcome(question))
+def _engine_spec(question: Question, option_ids: list[int]) -> QuestionSpec:
+    """The engine's QuestionSpec of a resolved question, given its option ids in position order:
+    the options and the resolved one's index; on a numeric or date question (no options) the 201
+    CDF points and the outcome in range units (questions.selectors.continuous_outcome)."""
+    if question.is_continuous:
+        return question_spec(question=question, n_options=GRID, outcome=0, continuous=continuous_outcome(question))
+    outcome = option_ids.index(question.resolved_option_id)
+    return question_spec(question=question, n_options=len(option_ids), outcome=outcome)
+
+
+def _score(question: Question, spec: QuestionSpec, fs: ForecastSet | None, computed_at: Any) -> list[tuple]:
+    """The engine run on one resolved question (its crowd aggregates: forecasts.crowd.crowd_methods),
+    as score rows."""
+    fs = fs or ForecastSet.empty(spec.n_options)
+    return score_rows(
+        question, score_question(spec, fs, crowd_methods=crowd_methods(question)), computed_at=computed_at
+    )
 
 
 def _nan_to_none(x: float) -> float | None:
@@ -135,16 +149,9 @@ def question_scores_write(*, question_id: int) -> int:
             Score.objects.filter(question=q).delete()
             Question.objects.filter(pk=q.pk).update(scored_version=q.resolution_version)
             return 0
-        if q.is_continuous:
-            fs = forecast_set_for_question(question=q, n_options=GRID)
-            result = score_question(continuous_spec(q), fs, crowd_methods=CONTINUOUS_AGGREGATES)
-        else:
-            options = list(q.options.order_by("position"))
-            outcome = next(i for i, o in enumerate(options) if o.pk == q.resolved_option_id)
-            spec = question_spec(question=q, n_options=len(options), outcome=outcome)
-            fs = forecast_set_for_question(question=q, n_options=len(options))
-            result = score_question(spec, fs, crowd_methods=AGGREGATES)
-        rows = score_rows(q, result, computed_at=timezone.now())
+        option_ids = [] if q.is_continuous else list(q.options.order_by("position").values_list("id", flat=True))
+        spec = _engine_spec(q, option_ids)
+        rows = _score(q, spec, forecast_set_for_question(question=q, n_options=spec.n_options), timezone.now())
         Score.objects.filter(question=q).delete()
         score_rows_insert(rows)
         Question.objects.filter(pk=q.pk).update(scored_version=q.resolution_version)
@@ -164,58 +171,54 @@ GROUP BY question_id
 """
 
 
-def _bulk_forecast_sets(question_ids: list[int], n_options: dict[int, int]) -> dict[int, Any]:
+def _bulk_sets(question_ids: list[int], probs_sql: str, matrix: Any) -> dict[int, ForecastSet]:
     """Every forecast of many questions in one query, as one ForecastSet per question.
 
-    PostgreSQL groups the rows per question into arrays (times as integer microseconds, each
-    option's probability as float8), so no Python object is built per forecast: the same values,
-    bit for bit, as forecast_set_for_question (which reads datetimes and JSON lists)."""
-    k_max = max(n_options.values(), default=2)
-    probs = ", ".join(f"array_agg((probabilities->>{j})::float8 ORDER BY id)" for j in range(k_max))
-    out = {}
-    with connection.cursor() as cur:
-        cur.execute(_BULK_FORECASTS_SQL.format(probs=probs), [list(question_ids)])
-        for qid, users, micros, wd, ids, *cols in cur.fetchall():
-            k = n_options[qid]
-            p = np.array(cols[:k], dtype=np.float64).T  # NULL (a withdrawal) becomes NaN
-            out[qid] = ForecastSet(
-                user=np.array(users, dtype=np.int64),
-                time=np.array(micros, dtype=np.int64) / 1e6,
-                probs=np.ascontiguousarray(p).reshape(len(users), k),
-                withdrawn=np.array(wd, dtype=bool),
-                seq=np.array(ids, dtype=np.int64),
-            )
-    return out
-
-
-#: the CDFs of numeric and date questions, as JSON text (withdrawals: null) in _BULK_FORECASTS_SQL
-_BULK_CDFS = "array_agg(COALESCE(cdf::text, 'null') ORDER BY id)"
-
-
-def _bulk_cdf_sets(question_ids: list[int]) -> dict[int, ForecastSet]:
-    """Every forecast of many numeric or date questions in one query, as one ForecastSet per
-    question (the CDFs as probabilities, a withdrawal's row NaN): the same values as
-    forecast_set_for_question (the CDF text is parsed by json as the ORM does, one parse per
-    question)."""
+    PostgreSQL groups the rows per question into arrays (times as integer microseconds), so no
+    Python object is built per forecast: the same values, bit for bit, as forecast_set_for_question
+    (which reads datetimes and JSON lists). `probs_sql` selects the forecasts' values (one or more
+    array_agg columns) and matrix(question_id, n_forecasts, columns) makes them the probs array."""
     out = {}
     if not question_ids:
         return out
     with connection.cursor() as cur:
-        cur.execute(_BULK_FORECASTS_SQL.format(probs=_BULK_CDFS), [list(question_ids)])
-        for qid, users, micros, wd, ids, cdfs in cur.fetchall():
-            parsed = json.loads(f"[{','.join(cdfs)}]")
-            p = np.full((len(users), GRID), np.nan)
-            for i, row in enumerate(parsed):
-                if row is not None:
-                    p[i] = row
+        cur.execute(_BULK_FORECASTS_SQL.format(probs=probs_sql), [list(question_ids)])
+        for qid, users, micros, wd, ids, *cols in cur.fetchall():
             out[qid] = ForecastSet(
                 user=np.array(users, dtype=np.int64),
                 time=np.array(micros, dtype=np.int64) / 1e6,
-                probs=p,
+                probs=matrix(qid, len(users), cols),
                 withdrawn=np.array(wd, dtype=bool),
                 seq=np.array(ids, dtype=np.int64),
             )
     return out
+
+
+def _bulk_forecast_sets(question_ids: list[int], n_options: dict[int, int]) -> dict[int, ForecastSet]:
+    """_bulk_sets of binary and multiple-choice questions: each option's probability as float8."""
+    k_max = max(n_options.values(), default=2)
+    probs = ", ".join(f"array_agg((probabilities->>{j})::float8 ORDER BY id)" for j in range(k_max))
+
+    def matrix(qid: int, n: int, cols: list) -> np.ndarray:
+        k = n_options[qid]
+        p = np.array(cols[:k], dtype=np.float64).T  # NULL (a withdrawal) becomes NaN
+        return np.ascontiguousarray(p).reshape(n, k)
+
+    return _bulk_sets(question_ids, probs, matrix)
+
+
+def _bulk_cdf_sets(question_ids: list[int]) -> dict[int, ForecastSet]:
+    """_bulk_sets of numeric and date questions: the CDFs as JSON text (withdrawals: null), parsed
+    by json as the ORM does, one parse per question; a withdrawal's row is NaN."""
+
+    def matrix(qid: int, n: int, cols: list) -> np.ndarray:
+        p = np.full((n, GRID), np.nan)
+        for i, row in enumerate(json.loads(f"[{','.join(cols[0])}]")):
+            if row is not None:
+                p[i] = row
+        return p
+
+    return _bulk_sets(question_ids, "array_agg(COALESCE(cdf::text, 'null') ORDER BY id)", matrix)
 
 
 def questions_scores_write(*, question_ids: list[int]) -> int:
@@ -239,25 +242,19 @@ def questions_scores_write(*, question_ids: list[int]) -> int:
         ):
             options.setdefault(qid, []).append(oid)
         resolved = [q for q in questions if q.state == Question.State.RESOLVED]
-        continuous = [q for q in resolved if q.is_continuous]
-        resolved = [q for q in resolved if not q.is_continuous]
+        specs = {q.pk: _engine_spec(q, options.get(q.pk, [])) for q in resolved}
         if connection.vendor == "postgresql":
-            sets = _bulk_forecast_sets([q.pk for q in resolved], {q.pk: len(options[q.pk]) for q in resolved})
-            cdf_sets = _bulk_cdf_sets([q.pk for q in continuous])
+            probs = {q.pk: specs[q.pk].n_options for q in resolved if not q.is_continuous}
+            sets = {
+                **_bulk_forecast_sets(list(probs), probs),
+                **_bulk_cdf_sets([q.pk for q in resolved if q.is_continuous]),
+            }
         else:  # SQLite (the embedded demo): one query per question
-            sets = {q.pk: forecast_set_for_question(question=q, n_options=len(options[q.pk])) for q in resolved}
-            cdf_sets = {q.pk: forecast_set_for_question(question=q, n_options=GRID) for q in continuous}
+            sets = {q.pk: forecast_set_for_question(question=q, n_options=specs[q.pk].n_options) for q in resolved}
         now = timezone.now()
         rows: list[tuple] = []
-        for q in continuous:
-            fs = cdf_sets.get(q.pk) or ForecastSet.empty(GRID)
-            result = score_question(continuous_spec(q), fs, crowd_methods=CONTINUOUS_AGGREGATES)
-            rows.extend(score_rows(q, result, computed_at=now))
         for q in resolved:
-            k = len(options[q.pk])
-            spec = question_spec(question=q, n_options=k, outcome=options[q.pk].index(q.resolved_option_id))
-            result = score_question(spec, sets.get(q.pk) or ForecastSet.empty(k), crowd_methods=AGGREGATES)
-            rows.extend(score_rows(q, result, computed_at=now))
+            rows.extend(_score(q, specs[q.pk], sets.get(q.pk), now))
         Score.objects.filter(question_id__in=ids).delete()
         score_rows_insert(rows)
         Question.objects.filter(pk__in=ids).update(scored_version=F("resolution_version"))

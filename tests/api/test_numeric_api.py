@@ -248,6 +248,7 @@ def test_quantiles_beyond_a_closed_bound_are_refused(client_for, forecaster, num
     resp = _post(client_for(forecaster), numeric_q, {"quantiles": {"5": -5, "25": 30, "50": 45, "75": 60, "95": 90}})
     assert resp.status_code == 400
     assert next(iter(resp.json()["error"]["fields"])).startswith("quantiles")
+    assert not Forecast.objects.exists()
 
 
 def test_my_forecasts_show_the_cdf_beside_the_existing_fields(client_for, forecaster, numeric_q, binary_q):
@@ -267,6 +268,19 @@ def test_my_forecasts_show_the_cdf_beside_the_existing_fields(client_for, foreca
     on_question = c.get(f"/api/v1/questions/{numeric_q.pk}/forecasts/").json()
     assert [r["kind"] for r in on_question] == ["withdrawal", "forecast"]
     assert on_question[1]["cdf"] == UNIFORM
+
+
+def test_rationales_on_a_numeric_question_show_quartiles(client_for, make_user, numeric_q):
+    ana, ben = make_user("why-ana"), make_user("why-ben")
+    peaked = {"components": [{"centre": 30, "scale": 4, "weight": 1}], "rationale": "harvest reports"}
+    assert _post(client_for(ana), numeric_q, peaked).status_code == 201
+    assert _post(client_for(ben), numeric_q, {"cdf": UNIFORM}).status_code == 201
+    rows = client_for(ben).get(f"/api/v1/questions/{numeric_q.pk}/rationales/").json()["results"]
+    assert [r["user"]["id"] for r in rows] == [ana.pk]
+    (row,) = rows
+    assert (row["rationale"], row["probability"], row["probabilities"]) == ("harvest reports", None, None)
+    assert row["quartiles"]["50"] == pytest.approx(30, abs=0.5)
+    assert row["quartiles"]["25"] < 30 < row["quartiles"]["75"]
 
 
 # --- Resolution -----------------------------------------------------------------------------------
