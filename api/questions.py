@@ -139,24 +139,18 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 _API_NAMES = {"range_lower": "lower", "range_upper": "upper"}
 
 
-def _api_text(text: str) -> str:
-    for service_name, api_name in _API_NAMES.items():
-        text = text.replace(service_name, api_name)
-    return text
-
-
 @contextmanager
 def api_field_names() -> Iterator[None]:
     """Re-raise the service's refusals with the API's names of the range fields."""
     try:
         yield
     except ValidationFailed as e:
-        fields = {_API_NAMES.get(k, k): [_api_text(r) for r in rules] for k, rules in e.fields.items()}
-        raise ValidationFailed(fields, message=_api_text(e.message)) from None
+        fields = {_API_NAMES.get(k, k): rules for k, rules in e.fields.items()}
+        raise ValidationFailed(fields, message=e.message) from None
     except DomainError as e:
         if e.field not in _API_NAMES:
             raise
-        raise type(e)(_api_text(e.message), field=_API_NAMES[e.field], code=e.code) from None
+        raise type(e)(e.message, field=_API_NAMES[e.field], code=e.code) from None
 
 
 def _range(data: dict) -> dict:

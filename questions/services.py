@@ -188,7 +188,7 @@ def question_range(
     if rule:
         errors["range_upper"] = [rule]
     if lower is not None and upper is not None and not upper > lower:
-        errors["range_upper"] = ["must be greater than range_lower"]
+        errors["range_upper"] = ["must be greater than the lower bound"]
     if errors or lower is None or upper is None:
         return errors, None
     return errors, (lower, upper)

@@ -83,7 +83,7 @@ def test_add_form_creates_a_date_question_from_iso_bounds(admin_client):
     [
         ({"type": "numeric", "lower": "ten", "upper": "20"}, "must be a number"),
         ({"type": "date", "lower": "soon", "upper": "2027-01-01"}, "must be an ISO 8601 date-time"),
-        ({"type": "numeric", "lower": "30", "upper": "20"}, "must be greater than range_lower"),
+        ({"type": "numeric", "lower": "30", "upper": "20"}, "must be greater than the lower bound"),
         ({"type": "numeric", "upper": "20"}, "is required for a numeric or date question"),
         ({"type": "binary", "lower": "1", "upper": "2"}, "only numeric and date questions have a range"),
     ],
