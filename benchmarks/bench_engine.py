@@ -42,7 +42,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.common import merge_results  # noqa: E402
 from forecast_math import AGGREGATES, ForecastSet, QuestionSpec, score_json_document, score_question  # noqa: E402
-from forecast_math.continuous import GRID_X, ContinuousOutcome  # noqa: E402
+from forecast_math.continuous import GRID_X, UNIFORM_MIX, ContinuousOutcome  # noqa: E402
 from tests.forecast_math.reference import max_difference, reference_scores  # noqa: E402
 
 DAY = 86400.0
@@ -120,8 +120,9 @@ def make_crowd_question(n_forecasters: int, n_options: int = 2, per: int = 5, se
 
 def make_numeric_question(n_forecasters: int, per: int = 5, seed: int = 0):
     """make_crowd_question's timing for a numeric question with open bounds: each forecast a
-    logistic CDF (random centre and scale) mixed with 1% uniform, 2% below and 3% above the range;
-    the outcome at 42% of the range."""
+    logistic CDF (random centre and scale), 2% below and 3% above the range, the interior mixed
+    with the uniform as the conversions do (every step at least the minimum, a valid CDF); the
+    outcome at 42% of the range."""
     spec, fs = make_crowd_question(n_forecasters, 2, per, seed)
     rng = np.random.default_rng(seed + 1)
     n = len(fs.user)
@@ -129,7 +130,8 @@ def make_numeric_question(n_forecasters: int, per: int = 5, seed: int = 0):
     scale = rng.uniform(0.02, 0.3, n)[:, None]
     f = 1.0 / (1.0 + np.exp(-(GRID_X[None, :] - centre) / scale))
     f = (f - f[:, :1]) / (f[:, -1:] - f[:, :1])
-    cdfs = 0.02 + 0.95 * (0.99 * f + 0.01 * GRID_X[None, :])
+    u = UNIFORM_MIX / 0.95
+    cdfs = 0.02 + 0.95 * ((1.0 - u) * f + u * GRID_X[None, :])
     outcome = ContinuousOutcome(0.42, open_lower=True, open_upper=True)
     numeric = QuestionSpec(len(GRID_X), False, spec.open_time, spec.close_time, None, 0, continuous=outcome)
     return numeric, ForecastSet(fs.user, fs.time, cdfs, fs.withdrawn)

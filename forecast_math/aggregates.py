@@ -97,7 +97,7 @@ def _packed_order(keys: np.ndarray) -> np.ndarray:
 
 
 def event_ranks(values: np.ndarray) -> np.ndarray:
-    """Rank (0..n-1) of each of n values in ascending order, NaN last; ties in any order.
+    """Distinct ranks (0..n-1) of n values in ascending order, NaN last, ties by position.
 
     For events indexed into snapshots: ``event_ranks(v)[m]`` orders each snapshot as ``v[m]``."""
     v = np.asarray(values, dtype=np.float64).reshape(-1)

@@ -65,12 +65,11 @@ from .continuous import (
     CONTINUOUS_AGGREGATES,
     GRID,
     ContinuousOutcome,
-    baseline_bucket_probability,
     crps,
     log_density,
     make_valid,
-    outcome_bucket,
 )
+from .continuous import instant_baseline as continuous_baseline
 from .recency import recency_weighted_medians
 from .sweep import Changes, active_counts, running_sums, segment_medians
 
@@ -348,9 +347,7 @@ class _Rules:
             self.log_scale = 100.0
             self.accuracy_name = "brier"
         else:
-            c = self.cont
-            self.x = float(c.x)
-            self.ln_base = math.log(baseline_bucket_probability(outcome_bucket(self.x), c.open_lower, c.open_upper))
+            self.x = float(self.cont.x)
             self.log_scale = 50.0
             self.accuracy_name = "crps"
 
@@ -371,7 +368,7 @@ class _Rules:
         with np.errstate(invalid="ignore"):
             if self.cont is None:
                 return 100.0 * (self.lnk + lp) / self.lnk
-            return self.log_scale * (lp - self.ln_base)
+            return continuous_baseline(lp, self.cont.bucket, self.cont.open_lower, self.cont.open_upper)
 
     def final_accuracy(self, fp: np.ndarray) -> float:
         return float(self.accuracy(fp)) if not np.isnan(fp).any() else math.nan
@@ -429,19 +426,91 @@ def _use_dense(path: str | None, n_rows: int, n_users: int) -> bool:
     return n_rows * n_users <= DENSE_MAX_CELLS
 
 
+def _segments(spec: QuestionSpec, ev: _Events):
+    """(|W|, scheduled length, durations, rows): the window lengths in clock units, the durations
+    up to Tc of the segments (one starts at T0 and at every clock value of an event) and the
+    segment of each event."""
+    c0, cc, cs = _clock_bounds(spec)
+    bounds = np.unique(np.concatenate([[float(c0)], ev.clock]))
+    dur = np.diff(np.append(bounds, float(cc)))
+    return float(cc - c0), float(cs - c0), dur, np.searchsorted(bounds, ev.clock)
+
+
+def _user_table(users, A, SB, REL, BASE, PEER, w_len, s_len, brier_final, final_probs) -> ScoreTable:
+    """The users' scores from their integrals over the segments: active time A, accuracy SB,
+    accuracy less the median forecaster's REL, instant baseline BASE and peer PEER."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        brier_mean = np.where(A > 0, SB / np.where(A > 0, A, 1.0), np.nan)
+    return ScoreTable(
+        user=users.astype(np.int64),
+        brier_final=brier_final,
+        brier_mean=brier_mean,
+        participation=A / w_len,
+        relative_brier=REL / w_len,
+        baseline=BASE / s_len,
+        peer=PEER / s_len,
+        coverage=A / s_len,
+        final_probs=final_probs,
+    )
+
+
+def _crowd_sums(rules: _Rules, C: np.ndarray, cmb, mean_lp, dur, c_act) -> np.ndarray:
+    """The integrals of the crowd ``C`` (one aggregate per segment) over the segments of
+    durations ``dur`` where somebody stands (``c_act``): active time, accuracy, accuracy less the
+    median forecaster's (``cmb``), instant baseline, and peer against the forecasters' mean ln p
+    (``mean_lp``). The dense path adds them up over its blocks of segments."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cbs = rules.accuracy(C)
+        clp = rules.log_p(C)
+        return np.array(
+            [
+                np.where(c_act, dur, 0.0).sum(),
+                np.where(c_act, cbs * dur, 0.0).sum(),
+                np.where(c_act, (cbs - cmb) * dur, 0.0).sum(),
+                np.where(c_act, rules.baseline(clp) * dur, 0.0).sum(),
+                np.where(c_act, rules.log_scale * (clp - mean_lp) * dur, 0.0).sum(),
+            ]
+        )
+
+
+def _crowd_score(meth: str, rules: _Rules, z: np.ndarray, fp: np.ndarray, w_len: float, s_len: float) -> CrowdScore:
+    """The crowd's scores from its integrals (``_crowd_sums``) and its forecast at the close."""
+    return CrowdScore(
+        method=meth,
+        brier_final=rules.final_accuracy(fp),
+        brier_mean=float(z[1] / z[0]) if z[0] > 0 else math.nan,
+        participation=float(z[0] / w_len),
+        relative_brier=float(z[2] / w_len),
+        baseline=float(z[3] / s_len),
+        peer=float(z[4] / s_len),
+        coverage=float(z[0] / s_len),
+        final_probs=np.array(fp, dtype=np.float64),
+    )
+
+
+def _block_crowds(P, present, m, methods, made_ev, keys, extremize_a, continuous) -> dict[str, np.ndarray]:
+    """Every requested aggregate of one block of snapshots ``P`` (rows, users, k) of the dense
+    path (``m``: its state matrix; ``keys``: ``_sort_keys``, needed by the recency-weighted
+    median), {method: (rows, k)}; on a continuous question nothing is renormalised and every row
+    is made a valid CDF."""
+    weights = ranks = None
+    if keys is not None:
+        value_ranks, made_ranks = keys
+        weights = recency_weights(made_ev[m], present, made_ranks[m])
+        ranks = value_ranks[m]
+    out = {}
+    for meth in methods:
+        C = aggregate_rows(P, meth, a=extremize_a, weights=weights, ranks=ranks, normalise=not continuous)
+        out[meth] = make_valid(C) if continuous else C
+    return out
+
+
 def _score_dense(spec: QuestionSpec, rules: _Rules, ev: _Events, methods: tuple, extremize_a: float) -> QuestionScores:
     """score_question on the dense (segments x users) state matrix."""
     k = int(spec.n_options)
-    c0, cc, cs = _clock_bounds(spec)
-    w_len = float(cc - c0)
-    s_len = float(cs - c0)
-    users = ev.users
-    n_users = len(users)
+    w_len, s_len, dur, rows = _segments(spec, ev)
+    n_users = len(ev.users)
     n_ev = len(ev.uidx)
-
-    bounds = np.unique(np.concatenate([[float(c0)], ev.clock]))
-    dur = np.diff(np.append(bounds, float(cc)))
-    rows = np.searchsorted(bounds, ev.clock)
 
     wd = ev.withdrawn
     bs_ev = rules.accuracy(ev.probs) if n_ev else np.zeros(0)
@@ -450,20 +519,18 @@ def _score_dense(spec: QuestionSpec, rules: _Rules, ev: _Events, methods: tuple,
     lp_ev = _padded(np.where(wd, np.nan, lp_ev))
     pr_ev = _padded(np.where(wd[:, None], np.nan, ev.probs))
     made_ev = _padded(ev.made)
-    if "recency_weighted_median" in methods:
-        value_ranks, made_ranks = _sort_keys(ev, pr_ev)
-    normalise = rules.cont is None
+    keys = _sort_keys(ev, pr_ev) if "recency_weighted_median" in methods else None
 
     A = np.zeros(n_users)
     SB = np.zeros(n_users)
     REL = np.zeros(n_users)
     BASE = np.zeros(n_users)
     PEER = np.zeros(n_users)
-    cz = {m: np.zeros(5) for m in methods}  # A, SB, REL, BASE, PEER
+    cz = {m: np.zeros(5) for m in methods}  # _crowd_sums
     c_last = {m: np.full(k, np.nan) for m in methods}
     last_state = np.full(n_users, -1, dtype=np.int64)
 
-    for a, b, m in _state_blocks(rows, ev.uidx, len(bounds), n_users, k):
+    for a, b, m in _state_blocks(rows, ev.uidx, len(dur), n_users, k):
         d = dur[a:b]
         bs = bs_ev[m]
         act = ~np.isnan(bs)
@@ -483,57 +550,26 @@ def _score_dense(spec: QuestionSpec, rules: _Rules, ev: _Events, methods: tuple,
         last_state = m[-1]
 
         if methods:
-            P = pr_ev[m]
-            weights = ranks = None
-            if "recency_weighted_median" in methods:
-                weights = recency_weights(made_ev[m], act, made_ranks[m])
-                ranks = value_ranks[m]
-            c_act = n > 0
-            dc = np.where(c_act, d, 0.0)
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean_lp = slp / n
-            for meth in methods:
-                C = aggregate_rows(P, meth, a=extremize_a, weights=weights, ranks=ranks, normalise=normalise)
-                if not normalise:
-                    C = make_valid(C)
-                cbs = rules.accuracy(C)
-                clp = rules.log_p(C)
-                z = cz[meth]
-                z[0] += dc.sum()
-                z[1] += np.where(c_act, cbs * d, 0.0).sum()
-                z[2] += np.where(c_act, (cbs - cmb) * d, 0.0).sum()
-                z[3] += np.where(c_act, rules.baseline(clp) * d, 0.0).sum()
-                z[4] += np.where(c_act, rules.log_scale * (clp - mean_lp) * d, 0.0).sum()
+            crowds = _block_crowds(pr_ev[m], act, m, methods, made_ev, keys, extremize_a, rules.cont is not None)
+            for meth, C in crowds.items():
+                cz[meth] += _crowd_sums(rules, C, cmb, mean_lp, d, n > 0)
                 c_last[meth] = C[-1]
 
-    with np.errstate(invalid="ignore", divide="ignore"):
-        brier_mean = np.where(A > 0, SB / np.where(A > 0, A, 1.0), np.nan)
-    table = ScoreTable(
-        user=users.astype(np.int64),
+    table = _user_table(
+        ev.users,
+        A,
+        SB,
+        REL,
+        BASE,
+        PEER,
+        w_len,
+        s_len,
         brier_final=bs_ev[last_state] if n_users else np.zeros(0),
-        brier_mean=brier_mean,
-        participation=A / w_len,
-        relative_brier=REL / w_len,
-        baseline=BASE / s_len,
-        peer=PEER / s_len,
-        coverage=A / s_len,
         final_probs=pr_ev[last_state] if n_users else np.zeros((0, k)),
     )
-    crowd = {}
-    for meth in methods:
-        z = cz[meth]
-        fp = c_last[meth]
-        crowd[meth] = CrowdScore(
-            method=meth,
-            brier_final=rules.final_accuracy(fp),
-            brier_mean=float(z[1] / z[0]) if z[0] > 0 else math.nan,
-            participation=float(z[0] / w_len),
-            relative_brier=float(z[2] / w_len),
-            baseline=float(z[3] / s_len),
-            peer=float(z[4] / s_len),
-            coverage=float(z[0] / s_len),
-            final_probs=np.array(fp, dtype=np.float64),
-        )
+    crowd = {meth: _crowd_score(meth, rules, cz[meth], c_last[meth], w_len, s_len) for meth in methods}
     return QuestionScores(
         users=table, crowd=crowd, window_length=w_len, scheduled_length=s_len, accuracy=rules.accuracy_name
     )
@@ -594,21 +630,15 @@ def _crowd_history_dense(
     ev: _Events, times: np.ndarray, k: int, method: str, extremize_a: float, continuous: bool
 ) -> np.ndarray:
     rows = np.searchsorted(times, ev.clock)
-    wd = ev.withdrawn
-    pr_ev = _padded(np.where(wd[:, None], np.nan, ev.probs))
+    pr_ev = _padded(np.where(ev.withdrawn[:, None], np.nan, ev.probs))
     made_ev = _padded(ev.made)
-    if method == "recency_weighted_median":
-        v_ranks, made_ranks = _sort_keys(ev, pr_ev)
-    normalise = not continuous
+    keys = _sort_keys(ev, pr_ev) if method == "recency_weighted_median" else None
     out = np.empty((len(times), k))
     for a, b, m in _state_blocks(rows, ev.uidx, len(times), len(ev.users), k):
         P = pr_ev[m]
-        if method == "recency_weighted_median":
-            w = recency_weights(made_ev[m], ~np.isnan(P[:, :, 0]), made_ranks[m])
-            out[a:b] = aggregate_rows(P, method, a=extremize_a, weights=w, ranks=v_ranks[m], normalise=normalise)
-        else:
-            out[a:b] = aggregate_rows(P, method, a=extremize_a, normalise=normalise)
-    return make_valid(out) if continuous else out
+        crowds = _block_crowds(P, ~np.isnan(P[:, :, 0]), m, (method,), made_ev, keys, extremize_a, continuous)
+        out[a:b] = crowds[method]
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -696,16 +726,9 @@ def _crowd_rows(
 def _score_sweep(spec: QuestionSpec, rules: _Rules, ev: _Events, methods: tuple, extremize_a: float) -> QuestionScores:
     """score_question by a sweep over the segments (see the module docstring)."""
     k = int(spec.n_options)
-    c0, cc, cs = _clock_bounds(spec)
-    w_len = float(cc - c0)
-    s_len = float(cs - c0)
-    users = ev.users
-    n_users = len(users)
-
-    bounds = np.unique(np.concatenate([[float(c0)], ev.clock]))
-    n_seg = len(bounds)
-    dur = np.diff(np.append(bounds, float(cc)))
-    rows = np.searchsorted(bounds, ev.clock)
+    w_len, s_len, dur, rows = _segments(spec, ev)
+    n_seg = len(dur)
+    n_users = len(ev.users)
     it = _items(ev, rows, n_seg)
     a, b, u = it.a, it.b, it.user
     n = it.n_active
@@ -750,49 +773,16 @@ def _score_sweep(spec: QuestionSpec, rules: _Rules, ev: _Events, methods: tuple,
         final_probs[ev.uidx[standing]] = ev.probs[standing]
         brier_final[ev.uidx[standing]] = rules.accuracy(ev.probs[standing])
 
-    with np.errstate(invalid="ignore", divide="ignore"):
-        brier_mean = np.where(A > 0, SB / np.where(A > 0, A, 1.0), np.nan)
-    table = ScoreTable(
-        user=users.astype(np.int64),
-        brier_final=brier_final,
-        brier_mean=brier_mean,
-        participation=A / w_len,
-        relative_brier=REL / w_len,
-        baseline=BASE / s_len,
-        peer=PEER / s_len,
-        coverage=A / s_len,
-        final_probs=final_probs,
-    )
-
+    table = _user_table(ev.users, A, SB, REL, BASE, PEER, w_len, s_len, brier_final, final_probs)
     crowd = {}
     if methods:
         rows_c = _crowd_rows(it, k, methods, extremize_a, rules.cont is not None)
-        c_act = n > 0
-        d = np.where(c_act, dur, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_lp = slp / n
         for meth in methods:
             C = rows_c[meth]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cbs = rules.accuracy(C)
-                clp = rules.log_p(C)
-                z0 = d.sum()
-                z1 = np.where(c_act, cbs * dur, 0.0).sum()
-                z2 = np.where(c_act, (cbs - cmb) * dur, 0.0).sum()
-                z3 = np.where(c_act, rules.baseline(clp) * dur, 0.0).sum()
-                z4 = np.where(c_act, rules.log_scale * (clp - mean_lp) * dur, 0.0).sum()
-            fp = C[-1]
-            crowd[meth] = CrowdScore(
-                method=meth,
-                brier_final=rules.final_accuracy(fp),
-                brier_mean=float(z1 / z0) if z0 > 0 else math.nan,
-                participation=float(z0 / w_len),
-                relative_brier=float(z2 / w_len),
-                baseline=float(z3 / s_len),
-                peer=float(z4 / s_len),
-                coverage=float(z0 / s_len),
-                final_probs=np.array(fp, dtype=np.float64),
-            )
+            z = _crowd_sums(rules, C, cmb, mean_lp, dur, n > 0)
+            crowd[meth] = _crowd_score(meth, rules, z, C[-1], w_len, s_len)
     return QuestionScores(
         users=table, crowd=crowd, window_length=w_len, scheduled_length=s_len, accuracy=rules.accuracy_name
     )

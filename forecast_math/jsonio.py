@@ -19,9 +19,7 @@ import math
 
 import numpy as np
 
-from .aggregates import AGGREGATES
 from .continuous import (
-    CONTINUOUS_AGGREGATES,
     GRID,
     ContinuousInputError,
     ContinuousOutcome,
@@ -37,8 +35,9 @@ P_MAX = 0.999
 SUM_TOL = 1e-6
 TYPES = ("binary", "multiple_choice", "numeric", "date")
 CONTINUOUS_TYPES = ("numeric", "date")
-OUTSIDE = ("below", "above")
-#: the output fields of a numeric or date question, and the engine figures they come from
+#: the output fields of a binary or multiple-choice question, and of a numeric or date one, each
+#: with the engine figure it comes from
+BRIER_FIELDS = tuple((name, name) for name in SCORE_FIELDS)
 CONTINUOUS_FIELDS = (
     ("crps_final", "brier_final"),
     ("crps", "brier_mean"),
@@ -61,9 +60,8 @@ class ScoringInputError(InputError):
 # --------------------------------------------------------------------------
 # field parsers
 # --------------------------------------------------------------------------
-def parse_time(value, fieldname: str) -> float:
-    """ISO-8601 time with a timezone -> POSIX seconds."""
-    rule = "must be an ISO-8601 time with a timezone"
+def parse_time(value, fieldname: str, rule: str = "must be an ISO-8601 time with a timezone") -> float:
+    """ISO-8601 time with a timezone -> POSIX seconds (else ``rule`` is broken)."""
     if not isinstance(value, str):
         raise ScoringInputError(fieldname, rule)
     try:
@@ -74,6 +72,29 @@ def parse_time(value, fieldname: str) -> float:
 
 def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _finite_number(value, fieldname: str, rule: str = "must be a finite number") -> float:
+    if not _is_number(value) or not math.isfinite(float(value)):
+        raise ScoringInputError(fieldname, rule)
+    return float(value)
+
+
+def _required(q: dict, name: str):
+    """``q[name]``, refused when missing or null."""
+    if name not in q or q[name] is None:
+        raise ScoringInputError(f"question.{name}", "is required")
+    return q[name]
+
+
+def _flag(q: dict, name: str) -> bool:
+    """An optional true / false field (missing or null: false)."""
+    flag = q.get(name, False)
+    if flag is None:
+        return False
+    if not isinstance(flag, bool):
+        raise ScoringInputError(f"question.{name}", "must be true or false")
+    return flag
 
 
 def check_probability(value, fieldname: str) -> float:
@@ -126,15 +147,9 @@ def _parse_question(q):
                 raise ScoringInputError(f"question.options[{i}]", "must be a non-empty string")
         if len(set(labels)) != len(labels):
             raise ScoringInputError("question.options", "must not repeat a label")
-        ordered = q.get("ordered", False)
-        if ordered is None:
-            ordered = False
-        if not isinstance(ordered, bool):
-            raise ScoringInputError("question.ordered", "must be true or false")
+        ordered = _flag(q, "ordered")
     t_open, t_close, known_at, mode = parse_question_times(q)
-    if "resolution" not in q or q["resolution"] is None:
-        raise ScoringInputError("question.resolution", "is required")
-    res = q["resolution"]
+    res = _required(q, "resolution")
     allowed = labels + list(ANNULLED)
     if not isinstance(res, str) or res not in allowed:
         raise ScoringInputError(
@@ -146,8 +161,7 @@ def _parse_question(q):
 def parse_question_times(q: dict) -> tuple[float, float, float | None, str]:
     """open_time, close_time, known_at (POSIX seconds) and scoring_mode of a question object."""
     for name in ("open_time", "close_time"):
-        if name not in q or q[name] is None:
-            raise ScoringInputError(f"question.{name}", "is required")
+        _required(q, name)
     t_open = parse_time(q["open_time"], "question.open_time")
     t_close = parse_time(q["close_time"], "question.close_time")
     if not t_close > t_open:
@@ -167,29 +181,11 @@ def parse_question_times(q: dict) -> tuple[float, float, float | None, str]:
 
 def parse_range(q: dict, qtype: str) -> tuple[float, float, bool, bool]:
     """lower, upper (POSIX seconds for a date question), open_lower, open_upper."""
-    bounds = []
-    for name in ("lower", "upper"):
-        if name not in q or q[name] is None:
-            raise ScoringInputError(f"question.{name}", "is required")
-        value = q[name]
-        if qtype == "date":
-            bounds.append(parse_time(value, f"question.{name}"))
-        else:
-            if not _is_number(value) or not math.isfinite(float(value)):
-                raise ScoringInputError(f"question.{name}", "must be a finite number")
-            bounds.append(float(value))
-    lower, upper = bounds
+    parse = parse_time if qtype == "date" else _finite_number
+    lower, upper = (parse(_required(q, name), f"question.{name}") for name in ("lower", "upper"))
     if not upper > lower:
         raise ScoringInputError("question.upper", "must be greater than lower")
-    flags = []
-    for name in ("open_lower", "open_upper"):
-        flag = q.get(name, False)
-        if flag is None:
-            flag = False
-        if not isinstance(flag, bool):
-            raise ScoringInputError(f"question.{name}", "must be true or false")
-        flags.append(flag)
-    return lower, upper, flags[0], flags[1]
+    return lower, upper, _flag(q, "open_lower"), _flag(q, "open_upper")
 
 
 def parse_continuous_resolution(res, qtype: str, lower: float, upper: float, open_lower: bool, open_upper: bool):
@@ -206,17 +202,9 @@ def parse_continuous_resolution(res, qtype: str, lower: float, upper: float, ope
             raise ScoringInputError(field, f'"{res}" needs an open {side} bound (open_{side}: true)')
         return -math.inf if res == "below" else math.inf
     if qtype == "date":
-        rule = 'must be an ISO-8601 time with a timezone, "below", "above" or "annulled"'
-        if not isinstance(res, str):
-            raise ScoringInputError(field, rule)
-        try:
-            value = parse_instant(res, require_timezone=True).timestamp()
-        except ValueError:
-            raise ScoringInputError(field, rule) from None
+        value = parse_time(res, field, 'must be an ISO-8601 time with a timezone, "below", "above" or "annulled"')
     else:
-        if not _is_number(res) or not math.isfinite(float(res)):
-            raise ScoringInputError(field, 'must be a number, "below", "above" or "annulled"')
-        value = float(res)
+        value = _finite_number(res, field, 'must be a number, "below", "above" or "annulled"')
     if not lower <= value <= upper:
         outside = [f'"{name}"' for name, ok in (("below", open_lower), ("above", open_upper)) if ok]
         hint = f" (beyond an open bound use {' or '.join(outside)})" if outside else ""
@@ -228,9 +216,7 @@ def parse_continuous_question(q: dict, qtype: str):
     """The question object of a numeric or date question; see :func:`parse_document`."""
     lower, upper, open_lower, open_upper = parse_range(q, qtype)
     t_open, t_close, known_at, mode = parse_question_times(q)
-    if "resolution" not in q or q["resolution"] is None:
-        raise ScoringInputError("question.resolution", "is required")
-    x = parse_continuous_resolution(q["resolution"], qtype, lower, upper, open_lower, open_upper)
+    x = parse_continuous_resolution(_required(q, "resolution"), qtype, lower, upper, open_lower, open_upper)
     outcome = None if x is None else ContinuousOutcome(x=x, open_lower=open_lower, open_upper=open_upper)
     return qtype, (open_lower, open_upper), False, t_open, t_close, known_at, mode, outcome
 
@@ -241,6 +227,7 @@ def _parse_forecasts(fc, qtype, labels, t_close):
         fc = []
     if not isinstance(fc, list):
         raise ScoringInputError("forecasts", "must be a list")
+    continuous = qtype in CONTINUOUS_TYPES
     rows = []
     for i, f in enumerate(fc):
         base = f"forecasts[{i}]"
@@ -254,18 +241,18 @@ def _parse_forecasts(fc, qtype, labels, t_close):
         t = parse_time(f["time"], f"{base}.time")
         if t >= t_close:
             raise ScoringInputError(f"{base}.time", "must be before the scheduled close_time")
-        has_w = "withdraw" in f
         has_p = "probability" in f
         has_v = "probabilities" in f
-        if qtype in CONTINUOUS_TYPES:
-            rows.append((user, t, _continuous_forecast(f, base, has_w, has_p or has_v, labels), i))
-            continue
-        if has_w:
+        if "withdraw" in f:
             if f["withdraw"] is not True:
                 raise ScoringInputError(f"{base}.withdraw", "must be true when present")
-            if has_p or has_v:
-                raise ScoringInputError(f"{base}.withdraw", "must not be combined with probabilities")
+            if has_p or has_v or (continuous and "cdf" in f):
+                payload = "a cdf" if continuous else "probabilities"
+                raise ScoringInputError(f"{base}.withdraw", f"must not be combined with {payload}")
             rows.append((user, t, None, i))
+            continue
+        if continuous:
+            rows.append((user, t, _forecast_cdf(f, base, labels), i))
             continue
         if has_p and has_v:
             raise ScoringInputError(f"{base}.probability", "give either probability or probabilities, not both")
@@ -289,19 +276,12 @@ def _parse_forecasts(fc, qtype, labels, t_close):
     return rows
 
 
-def _continuous_forecast(f: dict, base: str, has_w: bool, has_p: bool, bounds):
-    """The CDF of one forecast on a numeric or date question (None for a withdrawal)."""
-    has_c = "cdf" in f
-    if has_w:
-        if f["withdraw"] is not True:
-            raise ScoringInputError(f"{base}.withdraw", "must be true when present")
-        if has_c or has_p:
-            raise ScoringInputError(f"{base}.withdraw", "must not be combined with a cdf")
-        return None
-    if has_p:
-        name = "probability" if "probability" in f else "probabilities"
-        raise ScoringInputError(f"{base}.{name}", "not allowed on a numeric or date question; use cdf")
-    if not has_c:
+def _forecast_cdf(f: dict, base: str, bounds) -> np.ndarray:
+    """The CDF of one forecast (not a withdrawal) on a numeric or date question."""
+    for name in ("probability", "probabilities"):
+        if name in f:
+            raise ScoringInputError(f"{base}.{name}", "not allowed on a numeric or date question; use cdf")
+    if "cdf" not in f:
         raise ScoringInputError(f"{base}.cdf", "is required (or withdraw: true)")
     try:
         return validate_cdf(f["cdf"], open_lower=bounds[0], open_upper=bounds[1], field=f"{base}.cdf")
@@ -360,19 +340,13 @@ def score_json_document(doc: dict, *, crowd_methods=None) -> dict:
     spec, fs, names = parse_document(doc)
     if spec is None:
         return {"annulled": True, "users": {}}
-    if spec.continuous is not None:
-        qs = score_question(spec, fs, crowd_methods=CONTINUOUS_AGGREGATES if crowd_methods is None else crowd_methods)
-        t = qs.users
-        users = {
-            names[int(uid)]: {out: _json_number(getattr(t, src)[i]) for out, src in CONTINUOUS_FIELDS}
-            for i, uid in enumerate(t.user)
-        }
-        crowd = {m: {out: _json_number(getattr(c, src)) for out, src in CONTINUOUS_FIELDS} for m, c in qs.crowd.items()}
-        return {"scale": CONTINUOUS_SCALE, "accuracy": CONTINUOUS_SCALE, "users": users, "crowd": crowd}
-    qs = score_question(spec, fs, crowd_methods=AGGREGATES if crowd_methods is None else crowd_methods)
+    qs = score_question(spec, fs, crowd_methods=crowd_methods)
+    fields = CONTINUOUS_FIELDS if spec.continuous is not None else BRIER_FIELDS
     t = qs.users
-    users = {}
-    for i, uid in enumerate(t.user):
-        users[names[int(uid)]] = {f: _json_number(getattr(t, f)[i]) for f in SCORE_FIELDS}
-    crowd = {m: {f: _json_number(v) for f, v in c.as_dict().items()} for m, c in qs.crowd.items()}
+    users = {
+        names[int(uid)]: {out: _json_number(getattr(t, src)[i]) for out, src in fields} for i, uid in enumerate(t.user)
+    }
+    crowd = {m: {out: _json_number(getattr(c, src)) for out, src in fields} for m, c in qs.crowd.items()}
+    if spec.continuous is not None:
+        return {"scale": CONTINUOUS_SCALE, "accuracy": CONTINUOUS_SCALE, "users": users, "crowd": crowd}
     return {"scale": "brier_0_2", "users": users, "crowd": crowd}

@@ -52,8 +52,8 @@ import math
 
 import numpy as np
 
-from .aggregates import WEIGHTED_MEDIAN_RTOL
-from .sweep import Changes, kth_smallest, value_ranks
+from .aggregates import WEIGHTED_MEDIAN_RTOL, event_ranks
+from .sweep import Changes, kth_smallest
 
 #: first window: the newest ``max(WINDOW_MIN, 2 sqrt(N) WINDOW_C)`` standing forecasts
 WINDOW_C = 10.0
@@ -144,7 +144,7 @@ def recency_weighted_medians(
         columns=[0] if complement else list(range(k)),
         complement=complement,
     )
-    st.vranks = [value_ranks(st.vals[:, j]) for j in st.columns]
+    st.vranks = [event_ranks(st.vals[:, j]) for j in st.columns]
     st.sorted_cache = [None] * len(st.columns)
     n_max = int(n_active.max())
     st.sq = np.sqrt(np.arange(n_max + 1, dtype=np.float64))
@@ -222,6 +222,24 @@ def _value_order(st: _State, ci: int, r_lo: int, r_hi: int, qf: int, cand: np.nd
     return where[vs - r_lo]
 
 
+def _crossing(w3: np.ndarray, cb: np.ndarray, base, thr: np.ndarray):
+    """Where each row's cumulative weight first reaches ``thr``: the weights ``w3`` (rows, blocks,
+    values per block) follow a cumulative weight ``base`` and reach ``cb`` (rows, blocks) at the
+    end of each block (base included). The crossing block is found from ``cb``, then the value
+    inside it from a prefix sum. Returns (position, the cumulative weight there, the cumulative
+    weight just before it); a row that never reaches ``thr`` gets a position past its last block."""
+    r = np.arange(w3.shape[0])
+    per = w3.shape[2]
+    kb = np.minimum(np.count_nonzero(cb < thr[:, None], axis=1), w3.shape[1] - 1)
+    start = np.where(kb > 0, cb[r, np.maximum(kb - 1, 0)], base)
+    inner = np.cumsum(w3[r, kb], axis=1)
+    inner += start[:, None]
+    jj = np.count_nonzero(inner < thr[:, None], axis=1)
+    cj = inner[r, np.minimum(jj, per - 1)]
+    prev = np.where(jj > 0, inner[r, np.maximum(jj - 1, 0)], start)
+    return kb * per + jj, cj, prev
+
+
 def _window_pass(st: _State, rows: np.ndarray, cut: np.ndarray, target: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Weighted medians of ``rows`` from the windows starting at ``cut``; returns the rows that
     could not be certified (``out`` is left untouched for them)."""
@@ -293,7 +311,6 @@ def _super_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) ->
     picks = [(np.zeros(nrow, np.int64), np.zeros(nrow, np.int64), np.zeros(nrow, bool)) for _ in perms]
     for c0 in range(0, nrow, CHUNK_ROWS):
         c1 = min(nrow, c0 + CHUNK_ROWS)
-        rr = np.arange(c1 - c0)
         if all_exact:
             # the definition itself, as in aggregates.recency_weights
             pos = np.take(cum_d[c0:c1], kd_l, axis=1)
@@ -322,15 +339,8 @@ def _super_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) ->
             half = 0.5 * tot
             eps = WEIGHTED_MEDIAN_RTOL * tot
             thr = half - eps
-            kb = np.minimum(np.count_nonzero(cb < thr[:, None], axis=1), nblk - 1)
-            before = np.where(kb > 0, cb[rr, np.maximum(kb - 1, 0)], 0.0)
-            inner = np.cumsum(w3[rr, kb], axis=1)
-            inner += before[:, None]
-            jj = np.count_nonzero(inner < thr[:, None], axis=1)
-            jx = kb * SUM_BLOCK + jj
+            jx, cj, prev = _crossing(w3, cb, 0.0, thr)
             jc = np.minimum(jx, mc - 1)
-            cj = inner[rr, np.minimum(jj, SUM_BLOCK - 1)]
-            prev = np.where(jj > 0, inner[rr, np.maximum(jj - 1, 0)], before)
             ex = exact[c0:c1]
             # the tail regime: certified when the tail cannot move the crossing and it is no tie
             tol = (ROUNDING * (n[c0:c1] + mc) + 1e-15) * tot
@@ -587,15 +597,8 @@ def _taylor_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -
         w3 = w.reshape(nrow, VALUE_BLOCK // sub, sub)
         cs = np.cumsum(w3.sum(axis=2), axis=1)
         cs += before[:, None]
-        kb = np.minimum(np.count_nonzero(cs < thr[:, None], axis=1), VALUE_BLOCK // sub - 1)
-        start = np.where(kb > 0, cs[r, np.maximum(kb - 1, 0)], before)
-        cw = np.cumsum(w3[r, kb], axis=1)
-        cw += start[:, None]
-        jj = np.count_nonzero(cw < thr[:, None], axis=1)
-        jx = kb * sub + jj
+        jx, cj, prev = _crossing(w3, cs, before, thr)
         jc = np.minimum(jx, VALUE_BLOCK - 1)
-        cj = cw[r, np.minimum(jj, sub - 1)]
-        prev = np.where(jj > 0, cw[r, np.maximum(jj - 1, 0)], start)
         ok &= (bstar < nb) & (jx < VALUE_BLOCK)
         ok &= (prev + e_blk + tail < thr - tol) & (cj - e_blk > half + eps + tol)
         picks.append((col, cand[np.maximum(items[r, jc], 0)]))

@@ -48,11 +48,16 @@ def accurate_cumsum(x: np.ndarray) -> np.ndarray:
     if vmax == 0.0:
         return np.zeros(n)
     # scale so that |sum of any prefix| * 2**shift < 2**62
-    shift = 61 - int(np.ceil(np.log2(vmax * n))) - 1
+    return _fixed_point_cumsum(x, 61 - int(np.ceil(np.log2(vmax * n))) - 1)
+
+
+def _fixed_point_cumsum(x: np.ndarray, shift) -> np.ndarray:
+    """Prefix sums down axis 0 of ``x`` scaled by 2**shift (a number, or one per column): the
+    integer parts summed exactly in int64, the remainders in floating point."""
     hi_f = np.rint(np.ldexp(x, shift))
     lo = x - np.ldexp(hi_f, -shift)  # exact
-    hi = np.cumsum(hi_f.astype(np.int64))
-    return np.ldexp(hi.astype(np.float64), -shift) + np.cumsum(lo)
+    hi = np.cumsum(hi_f.astype(np.int64), axis=0)
+    return np.ldexp(hi.astype(np.float64), -shift) + np.cumsum(lo, axis=0)
 
 
 def _accurate_cumsum_columns(x: np.ndarray) -> np.ndarray:
@@ -67,13 +72,9 @@ def _accurate_cumsum_columns(x: np.ndarray) -> np.ndarray:
         out[:, j] = np.cumsum(x[:, j])
     cols = np.flatnonzero(good)
     if cols.shape[0]:
-        xs = x[:, cols]
         with np.errstate(divide="ignore"):
             shift = (61 - np.ceil(np.log2(vmax[cols] * n)).astype(np.int64) - 1)[None, :]
-        hi_f = np.rint(np.ldexp(xs, shift))
-        lo = xs - np.ldexp(hi_f, -shift)
-        hi = np.cumsum(hi_f.astype(np.int64), axis=0)
-        out[:, cols] = np.ldexp(hi.astype(np.float64), -shift) + np.cumsum(lo, axis=0)
+        out[:, cols] = _fixed_point_cumsum(x[:, cols], shift)
     return out
 
 
@@ -148,14 +149,6 @@ def active_counts(a: np.ndarray, b: np.ndarray, n_seg: int) -> np.ndarray:
     return np.cumsum(d)[:n_seg]
 
 
-def value_ranks(values: np.ndarray) -> np.ndarray:
-    """Distinct ranks 0..m-1 of ``values`` in ascending order (ties by index)."""
-    v = np.asarray(values, dtype=np.float64).reshape(-1)
-    rank = np.empty(v.shape[0], dtype=np.int64)
-    rank[np.argsort(v, kind="stable")] = np.arange(v.shape[0], dtype=np.int64)
-    return rank
-
-
 # --------------------------------------------------------------------------
 # offline order statistics
 # --------------------------------------------------------------------------
@@ -163,7 +156,7 @@ def kth_smallest(ch: Changes, ranks: np.ndarray, q_seg: np.ndarray, q_k: np.ndar
     """For every query j, the ``q_k[j]``-th smallest (0-based) rank among the items active in
     segment ``q_seg[j]``.
 
-    ``ranks`` (m,) are distinct non-negative integers (e.g. :func:`value_ranks`) of the items of
+    ``ranks`` (m,) are distinct non-negative integers (e.g. ``aggregates.event_ranks``) of the items of
     ``ch``. Every query must satisfy 0 <= k < (number of items active in its segment); the
     result is then the rank of the answer.
 

@@ -2,15 +2,14 @@
 scores, the continuous crowd; the engine (both paths, both time modes) against the plain-loop
 reference (continuous_reference.py)."""
 
-import contextlib
 import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast_math import ForecastSet, QuestionSpec, crowd_history, recency, score_question
+from forecast_math import ForecastSet, QuestionSpec, crowd_history, score_question
 from forecast_math.continuous import (
     CONTINUOUS_AGGREGATES,
     GRID,
@@ -36,12 +35,11 @@ from .continuous_reference import (
     ref_aggregate_cdfs,
     ref_crps,
 )
-from .reference import FIELDS, max_difference
+from .reference import max_difference
 from .test_properties import draw_action, standing_at
+from .test_sweep import DAY, FAST, TAYLOR, TINY, scores_difference, using
 
-DAY = 86400.0
 T0 = 19700 * DAY
-FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 UNIFORM = np.linspace(0.0, 1.0, GRID)
 
 
@@ -284,21 +282,6 @@ def continuous_questions(draw, max_forecasts=16):
     return spec, fs
 
 
-def differences(a, b) -> float:
-    worst = 0.0
-    assert np.array_equal(a.users.user, b.users.user)
-    for f in FIELDS + ("final_probs",):
-        x, y = np.asarray(getattr(a.users, f)), np.asarray(getattr(b.users, f))
-        assert np.array_equal(np.isnan(x), np.isnan(y)), f
-        worst = max(worst, float(np.max(np.abs(np.nan_to_num(x) - np.nan_to_num(y)), initial=0.0)))
-    for m in a.crowd:
-        for f in FIELDS + ("final_probs",):
-            x, y = np.asarray(getattr(a.crowd[m], f)), np.asarray(getattr(b.crowd[m], f))
-            assert np.array_equal(np.isnan(x), np.isnan(y)), (m, f)
-            worst = max(worst, float(np.max(np.abs(np.nan_to_num(x) - np.nan_to_num(y)), initial=0.0)))
-    return worst
-
-
 @settings(FAST, max_examples=60)
 @given(continuous_questions(), st.sampled_from(["dense", "sweep"]))
 def test_engine_matches_reference(q, path):
@@ -312,7 +295,7 @@ def test_engine_matches_reference(q, path):
 @given(continuous_questions(max_forecasts=30))
 def test_dense_equals_sweep(q):
     spec, fs = q
-    assert differences(score_question(spec, fs, path="dense"), score_question(spec, fs, path="sweep")) <= 1e-9
+    assert scores_difference(score_question(spec, fs, path="dense"), score_question(spec, fs, path="sweep")) <= 1e-9
     for method in CONTINUOUS_AGGREGATES:
         td, pd = crowd_history(spec, fs, method, path="dense")
         ts, ps = crowd_history(spec, fs, method, path="sweep")
@@ -329,7 +312,7 @@ def test_scores_do_not_depend_on_input_order(q, rnd):
     rnd.shuffle(perm)
     perm = np.array(perm, dtype=np.int64)
     shuffled = ForecastSet(fs.user[perm], fs.time[perm], fs.probs[perm], fs.withdrawn[perm])
-    assert differences(score_question(spec, fs), score_question(spec, shuffled)) <= 1e-12
+    assert scores_difference(score_question(spec, fs), score_question(spec, shuffled)) <= 1e-12
 
 
 @settings(FAST, max_examples=40)
@@ -375,18 +358,6 @@ def test_sharp_cdf_around_the_outcome_has_crps_near_zero(x):
 
 
 # ------------------------------------------------------------------ many forecasters
-@contextlib.contextmanager
-def recency_knobs(**knobs):
-    saved = {name: getattr(recency, name) for name in knobs}
-    try:
-        for name, value in knobs.items():
-            setattr(recency, name, value)
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(recency, name, value)
-
-
 def crowd_question(n_users, each, seed, *, mode="continuous", x=0.42, bounds=(False, False), tie_times=False):
     rng = np.random.default_rng(seed)
     length = 30 * DAY
@@ -411,20 +382,16 @@ def test_many_users_match_reference(mode, tie_times):
         assert max_difference(score_question(spec, fs, path=path), ref) <= 1e-9
 
 
-@pytest.mark.parametrize("knobs", [
-    dict(WINDOW_C=0.2, WINDOW_MIN=2, TAYLOR_MIN_N=6, TAYLOR_C=0.5, BLOCK_ROWS=7, VALUE_BLOCK=5, SUPER_ROWS=5,
-         CHUNK_ROWS=3, SUM_BLOCK=4),
-    dict(WINDOW_C=2.0, WINDOW_MIN=8, TAYLOR_MIN_N=30, TAYLOR_C=4.0, BLOCK_ROWS=16, VALUE_BLOCK=8, SUM_BLOCK=8),
-])  # fmt: skip
+@pytest.mark.parametrize("knobs", [TINY, TAYLOR])
 def test_recency_median_windows_and_taylor_blocks_on_cdfs(knobs):
     """The sweep's recency-weighted median (certified windows, fallbacks, Taylor blocks) on 201
     columns gives the dense engine's crowd."""
     spec, fs = crowd_question(300, 3, seed=9, tie_times=True, bounds=(True, True))
     dense = score_question(spec, fs, path="dense")
-    with recency_knobs(**knobs):
-        sweep = score_question(spec, fs, path="sweep")
-        t_s, p_s = crowd_history(spec, fs, "recency_weighted_median", path="sweep")
-    assert differences(dense, sweep) <= 1e-9
+    with using("sweep", **knobs):
+        sweep = score_question(spec, fs)
+        t_s, p_s = crowd_history(spec, fs, "recency_weighted_median")
+    assert scores_difference(dense, sweep) <= 1e-9
     t_d, p_d = crowd_history(spec, fs, "recency_weighted_median", path="dense")
     assert np.array_equal(t_d, t_s) and np.nanmax(np.abs(p_d - p_s)) <= 1e-12
 

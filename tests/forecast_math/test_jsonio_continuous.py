@@ -4,6 +4,7 @@ questions") without Django."""
 import copy
 import json
 import math
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from forecast_math import score_json_document
 from forecast_math.continuous import CONTINUOUS_AGGREGATES, cdf_from_mixture
 
+from .continuous_reference import ref_crps
 from .test_jsonio import DELETE, check_error, set_field
 
 KEYS = {"crps_final", "crps", "relative_crps", "participation", "baseline", "peer", "coverage"}
@@ -81,10 +83,15 @@ def test_numeric_output_shape_and_the_contract_example():
 
 
 def test_date_question_in_instants_and_daily_mode():
-    out = score_json_document(date_doc())
+    doc = date_doc()
+    out = score_json_document(doc)
     ana, ben = out["users"]["ana"], out["users"]["ben"]
     assert ana["crps_final"] is None  # withdrawn
-    assert ana["crps"] is not None and ben["crps_final"] is not None
+    # the outcome, 1 March 2025 00:00 at UTC+1, in range units of [1 Jan 2025, 31 Dec 2025] (UTC)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    x = (datetime(2025, 2, 28, 23, tzinfo=UTC) - start) / (datetime(2025, 12, 31, tzinfo=UTC) - start)
+    assert ana["crps"] == pytest.approx(ref_crps(doc["forecasts"][0]["cdf"], x), rel=1e-12)
+    assert ben["crps_final"] == pytest.approx(ref_crps(doc["forecasts"][1]["cdf"], x), rel=1e-12)
     # the outcome (1 March 2025, 23:00 UTC the day before) is near ana's centre (20% of the year)
     assert ana["baseline"] > 0 > ben["peer"]
     # days: ana from 2 June to 31 August (91 days) of the 183 scheduled days
