@@ -8,9 +8,9 @@ No Django here; ``manage.py score_json`` only reads the file, calls
 Numeric and date questions (contracts.md "Numeric and date questions"): ``lower`` / ``upper``
 (numbers; ISO 8601 instants for a date question), ``open_lower`` / ``open_upper`` (default
 false), forecasts ``cdf`` (201 numbers, continuous.validate_cdf's rules) and a resolution that is
-a number (an instant) within [lower, upper], "below" / "above" (beyond an open bound only) or
-"annulled". A value beyond a bound is refused, also beyond an open one: the outside buckets are
-named, not computed, so a typo cannot silently become "above".
+a number (an instant), "below" / "above" (beyond an open bound only) or "annulled". A value
+beyond an open bound counts as "below" / "above", as it does when the API, the admin or
+import_history resolve a question; a value beyond a closed bound is refused.
 """
 
 from __future__ import annotations
@@ -190,8 +190,8 @@ def parse_range(q: dict, qtype: str) -> tuple[float, float, bool, bool]:
 
 def parse_continuous_resolution(res, qtype: str, lower: float, upper: float, open_lower: bool, open_upper: bool):
     """The outcome of a numeric or date question in range units (-inf below, +inf above), or
-    None when annulled. A value must lie within [lower, upper]; beyond an open bound say "below" /
-    "above"."""
+    None when annulled. A value beyond an open bound is "below" / "above"; beyond a closed bound it
+    is refused."""
     field = "question.resolution"
     if isinstance(res, str) and res in ANNULLED:
         return None
@@ -205,10 +205,12 @@ def parse_continuous_resolution(res, qtype: str, lower: float, upper: float, ope
         value = parse_time(res, field, 'must be an ISO-8601 time with a timezone, "below", "above" or "annulled"')
     else:
         value = _finite_number(res, field, 'must be a number, "below", "above" or "annulled"')
+    if value < lower and open_lower:
+        return -math.inf
+    if value > upper and open_upper:
+        return math.inf
     if not lower <= value <= upper:
-        outside = [f'"{name}"' for name, ok in (("below", open_lower), ("above", open_upper)) if ok]
-        hint = f" (beyond an open bound use {' or '.join(outside)})" if outside else ""
-        raise ScoringInputError(field, f"must lie within [lower, upper]{hint}")
+        raise ScoringInputError(field, "must lie within [lower, upper] (that bound is closed)")
     return min(1.0, max(0.0, to_range_units(value, lower, upper)))
 
 
@@ -254,6 +256,10 @@ def _parse_forecasts(fc, qtype, labels, t_close):
         if continuous:
             rows.append((user, t, _forecast_cdf(f, base, labels), i))
             continue
+        if "cdf" in f:
+            raise ScoringInputError(
+                f"{base}.cdf", f"not allowed on a {qtype} question; only numeric and date take a cdf"
+            )
         if has_p and has_v:
             raise ScoringInputError(f"{base}.probability", "give either probability or probabilities, not both")
         if qtype == "binary":

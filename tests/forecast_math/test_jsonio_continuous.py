@@ -114,6 +114,31 @@ def test_outcomes_beyond_an_open_bound():
     assert score_json_document(doc)["users"]["ben"]["crps_final"] is not None
 
 
+def test_a_value_beyond_an_open_bound_counts_as_below_or_above():
+    """As when the API, the admin or import_history resolve: the value names the outside bucket."""
+    doc = date_doc()  # upper bound open
+    doc["question"]["resolution"] = "above"
+    named = score_json_document(doc)
+    doc["question"]["resolution"] = "2026-03-01T00:00:00Z"  # after upper
+    assert score_json_document(doc) == named
+    doc["question"].update(open_lower=True, resolution="below")
+    for f in doc["forecasts"]:
+        if "cdf" in f:
+            f["cdf"] = sharp(0.5, 0.2, True, True)
+    named = score_json_document(doc)
+    doc["question"]["resolution"] = "2024-03-01T00:00:00Z"  # before lower
+    assert score_json_document(doc) == named
+
+
+def test_a_cdf_on_a_binary_question_is_refused():
+    doc = {
+        "question": {"type": "binary", "open_time": "2024-01-01T00:00:00Z", "close_time": "2024-12-31T00:00:00Z",
+                     "resolution": "yes"},
+        "forecasts": [{"user": "ana", "time": "2024-02-01T00:00:00Z", "probability": 0.6, "cdf": UNIFORM}],
+    }  # fmt: skip
+    check_error(doc, "forecasts[0].cdf", "only numeric and date take a cdf")
+
+
 def test_bounds_are_included():
     doc = numeric_doc()
     for value, crps in ((0, 1 / 3), (100, 1 / 3), (0.0, 1 / 3)):
@@ -146,7 +171,7 @@ NUMERIC_CASES = [
     (set_field(["question", "lower"], True), "question.lower", "finite number"),
     (set_field(["question", "upper"], -5), "question.upper", "greater than lower"),
     (set_field(["question", "open_lower"], "yes"), "question.open_lower", "true or false"),
-    (set_field(["question", "resolution"], 100.5), "question.resolution", "within [lower, upper]"),
+    (set_field(["question", "resolution"], 100.5), "question.resolution", "that bound is closed"),
     (set_field(["question", "resolution"], -1), "question.resolution", "within [lower, upper]"),
     (set_field(["question", "resolution"], "below"), "question.resolution", "open lower bound"),
     (set_field(["question", "resolution"], "above"), "question.resolution", "open upper bound"),
@@ -169,7 +194,6 @@ DATE_CASES = [
     (set_field(["question", "upper"], "2024-12-31T00:00:00Z"), "question.upper", "greater than lower"),
     (set_field(["question", "resolution"], 1740787200), "question.resolution", "ISO-8601"),
     (set_field(["question", "resolution"], "2025-03-01T00:00:00"), "question.resolution", "ISO-8601"),
-    (set_field(["question", "resolution"], "2026-03-01T00:00:00Z"), "question.resolution", 'use "above"'),
     (set_field(["question", "resolution"], "2024-03-01T00:00:00Z"), "question.resolution", "within [lower, upper]"),
     (set_field(["question", "resolution"], "below"), "question.resolution", "open lower bound"),
     (set_field(["forecasts", 0, "cdf"], UNIFORM), "forecasts[0].cdf[200]", "upper bound is open"),
