@@ -77,7 +77,7 @@ def _resolve(value):
         (numeric_doc, lambda d: d["forecasts"][0].update(cdf=[0.0] * 201), "forecasts[0].cdf[1]"),
         (numeric_doc, lambda d: d["forecasts"][0].update(probability=0.4), "forecasts[0].probability"),
         (date_doc, lambda d: d["question"].update(lower="01/01/2025"), "question.lower"),
-        (date_doc, _resolve("2027-01-01T00:00:00Z"), "question.resolution"),
+        (date_doc, _resolve("2024-12-31T00:00:00Z"), "question.resolution"),  # before the closed lower bound
         (date_doc, lambda d: d["question"].update(open_upper=False, resolution="above"), "question.resolution"),
         (date_doc, lambda d: d["question"].update(open_upper=False), "forecasts[0].cdf[200]"),
     ],
