@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,8 +23,15 @@ from config.schema import error_responses
 from forecast_math import AGGREGATES, DEFAULT_AGGREGATE
 from questions.models import Question, Series
 from questions.selectors import question_visible
+from scoring.cache import page_get, page_set, scope_key
 from scoring.figures import RANK_KEYS
-from scoring.selectors import calibration_for_crowd, calibration_for_user, leaderboard_read
+from scoring.selectors import (
+    calibration_for_crowd,
+    calibration_for_user,
+    leaderboard_read,
+    leaderboard_read_versioned,
+    series_scope_hint,
+)
 
 FORMAT_PARAM = OpenApiParameter(
     "format", str, enum=["json", "csv"], required=False,
@@ -222,7 +230,15 @@ def _csv_rows(body: dict) -> list[dict]:
     return rows
 
 
+_FILTERS = ("rank_by", "min_questions", "resolved_after", "resolved_before")
+
+
 class _LeaderboardView(CSVMixin, APIView):
+    """An anonymous caller's JSON page (the same bytes for everyone: `me` is null) is cached
+    rendered, per scope version (scoring.cache.page_get): a warm read is one Redis round trip and
+    no query for the global and series boards, and no rendering. Callers signed in (their `me`),
+    CSV and the browsable renderer take leaderboard_read and DRF's rendering as before."""
+
     permission_classes = [permissions.AllowAny]
     csv_header = LEADERBOARD_CSV_HEADER
     kind = "global"
@@ -230,26 +246,46 @@ class _LeaderboardView(CSVMixin, APIView):
     def scope_args(self, **kwargs) -> dict:
         return {}
 
+    def cached_scope(self, **kwargs) -> str | None:
+        """The scope key to look a cached page up under, without a query where possible; None:
+        none known (the page is read, then cached). Raises Http404 as scope_args would."""
+        return "global"
+
     def filename(self, **kwargs) -> str:
         return "leaderboard-global.csv"
 
     def get(self, request, **kwargs):
         qp = request.query_params
-        reject_empty(qp, "rank_by", "min_questions", "resolved_after", "resolved_before")
+        reject_empty(qp, *_FILTERS)
         page, page_size = _page_params(request)  # checked in CSV too, where every entry is returned
-        common = {
+        if self.wants_csv(request):
+            body = leaderboard_read(**self.read_args(request, **kwargs), offset=0, limit=None)
+            return self.csv_response(_csv_rows(body), self.filename(**kwargs))
+        window = {"offset": (page - 1) * page_size, "limit": page_size}
+        shared = not request.user.is_authenticated and isinstance(request.accepted_renderer, JSONRenderer)
+        if not shared:
+            return Response(leaderboard_read(**self.read_args(request, **kwargs), **window))
+        # The page's identity: scope, the filters as given (a page is stored only once they have
+        # been accepted), the page and the accepted media type (`indent` changes the bytes).
+        variant = repr((self.kind, kwargs, [qp.get(name) for name in _FILTERS], page, page_size,
+                        request.accepted_media_type))  # fmt: skip
+        key = self.cached_scope(**kwargs)
+        data = page_get(key, variant) if key is not None else None
+        if data is None:
+            key, version, body = leaderboard_read_versioned(**self.read_args(request, **kwargs), **window)
+            data = request.accepted_renderer.render(body, request.accepted_media_type, self.get_renderer_context())
+            page_set(key, variant, version, data)
+        # What DRF's Response would give: the renderer's bytes, with the accepted media type
+        return HttpResponse(data, content_type=request.accepted_media_type)
+
+    def read_args(self, request, **kwargs) -> dict:
+        qp = request.query_params
+        return {
             "scope": self.kind,
-            "rank_by": qp.get("rank_by") or None,
-            "min_questions": qp.get("min_questions") or None,
-            "resolved_after": qp.get("resolved_after") or None,
-            "resolved_before": qp.get("resolved_before") or None,
+            **{name: qp.get(name) or None for name in _FILTERS},
             "user": request.user,
             **self.scope_args(**kwargs),
         }
-        if self.wants_csv(request):
-            body = leaderboard_read(**common, offset=0, limit=None)
-            return self.csv_response(_csv_rows(body), self.filename(**kwargs))
-        return Response(leaderboard_read(**common, offset=(page - 1) * page_size, limit=page_size))
 
 
 _LB_RESPONSES = {
@@ -277,6 +313,9 @@ class SeriesLeaderboardView(_LeaderboardView):
     def scope_args(self, slug: str) -> dict:
         return {"series": get_object_or_404(Series, slug=slug)}
 
+    def cached_scope(self, slug: str) -> str | None:
+        return series_scope_hint(slug)
+
     def filename(self, slug: str) -> str:
         return f"leaderboard-series-{slug}.csv"
 
@@ -292,10 +331,16 @@ class QuestionLeaderboardView(_LeaderboardView):
     kind = "question"
 
     def scope_args(self, pk: int) -> dict:
-        q = get_object_or_404(Question, pk=pk)
-        if not question_visible(question=q, user=self.request.user):
-            raise Http404
-        return {"question": q}
+        if getattr(self, "scope_question", None) is None:
+            q = get_object_or_404(Question, pk=pk)
+            if not question_visible(question=q, user=self.request.user):
+                raise Http404
+            self.scope_question = q
+        return {"question": self.scope_question}
+
+    def cached_scope(self, pk: int) -> str | None:
+        # Its visibility is checked first, and the question kept for scope_args on a miss
+        return scope_key("question", self.scope_args(pk=pk)["question"].pk)
 
     def filename(self, pk: int) -> str:
         return f"leaderboard-question-{pk}.csv"

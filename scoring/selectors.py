@@ -10,7 +10,10 @@ number of users:
 - a window (`resolved_after`, `resolved_before`): one aggregate query over the stored Score rows of
   the scope resolved in the window, aggregated in NumPy, with bootstrap intervals computed only for
   the entries returned (the page, the caller and the crowd), plus one query for the names.
-Bodies are cached under a key carrying the scope's version token (scoring/cache.py).
+Bodies are cached under a key carrying the scope's version token (scoring/cache.py);
+`leaderboard_read_versioned` also returns that token, so the API can cache the rendered page
+(scoring.cache.page_get / page_set), and `series_scope_hint` gives a series' scope key without a
+query once this process has read its leaderboard.
 """
 
 from __future__ import annotations
@@ -160,6 +163,26 @@ def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else dt.isoformat().replace("+00:00", "Z")
 
 
+#: slug -> id of the series whose leaderboards this process has read (series_scope_hint)
+_SERIES_IDS: dict[str, int] = {}
+_SERIES_IDS_MAX = 4096
+
+
+def _remember_series(obj: Series) -> None:
+    if len(_SERIES_IDS) >= _SERIES_IDS_MAX and obj.slug not in _SERIES_IDS:
+        _SERIES_IDS.clear()
+    _SERIES_IDS[obj.slug] = obj.pk
+
+
+def series_scope_hint(slug: str) -> str | None:
+    """The scope key of the series with this slug as this process last saw it in a leaderboard
+    read, without a query; None when not seen (then read the database). Only a hint for finding a
+    cached page (scoring.cache.page_get): a renamed or deleted series gets a new version token
+    (scoring/receivers.py), so a page stored under the old slug is no longer served."""
+    pk = _SERIES_IDS.get(slug)
+    return None if pk is None else scope_key("series", pk)
+
+
 def _resolve_scope(kind: str, series: Any, question: Any) -> tuple[str, dict]:
     if kind not in KINDS:
         raise DomainError(f"must be one of {', '.join(KINDS)}", field="scope")
@@ -172,6 +195,7 @@ def _resolve_scope(kind: str, series: Any, question: Any) -> tuple[str, dict]:
             obj = Series.objects.filter(slug=series).first() if isinstance(series, str) and series else None
             if obj is None:
                 raise DomainError("no series with this slug", field="series", code="not_found")
+        _remember_series(obj)
         return scope_key("series", obj.pk), {"kind": "series", "series": obj.slug, "question": None}
     qid = question.pk if isinstance(question, Question) else question
     if isinstance(qid, bool) or not isinstance(qid, int):
@@ -179,7 +203,13 @@ def _resolve_scope(kind: str, series: Any, question: Any) -> tuple[str, dict]:
     return scope_key("question", qid), {"kind": "question", "series": None, "question": qid}
 
 
-def leaderboard_read(
+def leaderboard_read(**kwargs: Any) -> dict:
+    """A page of a leaderboard, as the API body: leaderboard_read_versioned without the scope key
+    and version token (the same keyword arguments)."""
+    return leaderboard_read_versioned(**kwargs)[2]
+
+
+def leaderboard_read_versioned(
     *,
     scope: str,
     series: Series | str | None = None,
@@ -191,8 +221,9 @@ def leaderboard_read(
     user: Any = None,
     offset: int = 0,
     limit: int | None = 50,
-) -> dict:
-    """A page of a leaderboard, as the API body (see the module docstring for how it is read).
+) -> tuple[str, str, dict]:
+    """A page of a leaderboard, as the API body (see the module docstring for how it is read), with
+    the scope key and the scope's version token read before the body: (key, version, body).
 
     Entries are ordered by rank, then user id; ties within 1e-9 share a rank (1, 1, 3). `me` is
     the caller's own entry wherever it falls (None when anonymous or not eligible). The window is
@@ -236,7 +267,7 @@ def leaderboard_read(
             cache.body_set(me_key, {"me": me})
     else:
         me = me_cached["me"] if me_cached else None
-    return {
+    page = {
         "scope": scope_body,
         "rank_by": rank_by,
         "min_questions": min_q,
@@ -248,6 +279,7 @@ def leaderboard_read(
         "crowd": body["crowd"],
         "me": me,
     }
+    return key, version, page
 
 
 def _page(seq: list, offset: int, limit: int | None) -> list:
