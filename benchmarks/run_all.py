@@ -34,6 +34,7 @@ BENCHMARKS = [
         150,
     ),
     ("extract", ["benchmarks/bench_extract.py"], 60),
+    ("score_json", ["benchmarks/bench_score_json.py", "--json", str(RESULTS)], 90),
     ("rescore", ["benchmarks/bench_rescore.py", "--processes", "2", "--json", str(RESULTS)], 200),
     ("submit", ["benchmarks/bench_submit.py", "--json", str(RESULTS)], 120),
     ("leaderboard", ["benchmarks/bench_leaderboard.py", "--concurrency", "8", "--json", str(RESULTS)], 150),
@@ -50,13 +51,14 @@ TARGETS = [
     ("leaderboard_vs_bare_ratio", ">= 0.8 (throughput)", lambda v: v >= 0.8),
     ("leaderboard_p99_ms", "< 50 ms", lambda v: v < 50),
     ("resolve_to_leaderboard_s", "<= 2 s", lambda v: v <= 2),
+    ("score_json_50k_wall_s", "< 2 s", lambda v: v < 2),
 ]
 
 SUMMARY_KEYS = [
     "engine_forecasts_per_s", "engine_vs_reference_ratio", "identical_within_1e-9", "extract_ms_per_20k_chars",
     "rescore_1m_wall_s", "rescore_1m_peak_mib", "submit_vs_bare_ratio", "submit_p50_ms", "submit_p99_ms",
     "leaderboard_vs_bare_ratio", "leaderboard_p50_ms", "leaderboard_p99_ms", "resolve_to_leaderboard_s",
-    "crowd_update_ms",
+    "crowd_update_ms", "score_json_50k_wall_s",
 ]  # fmt: skip
 
 

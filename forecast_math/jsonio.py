@@ -97,13 +97,15 @@ def _flag(q: dict, name: str) -> bool:
     return flag
 
 
+PROBABILITY_RULE = f"must be between {P_MIN} and {P_MAX}"
+
+
 def check_probability(value, fieldname: str) -> float:
-    rule = f"must be between {P_MIN} and {P_MAX}"
     if not _is_number(value):
-        raise ScoringInputError(fieldname, f"must be a number ({rule[5:]})")
+        raise ScoringInputError(fieldname, f"must be a number ({PROBABILITY_RULE[5:]})")
     p = float(value)
     if not (P_MIN <= p <= P_MAX):  # also refuses NaN
-        raise ScoringInputError(fieldname, rule)
+        raise ScoringInputError(fieldname, PROBABILITY_RULE)
     return p
 
 
@@ -224,13 +226,15 @@ def parse_continuous_question(q: dict, qtype: str):
 
 
 def _parse_forecasts(fc, qtype, labels, t_close):
+    """The forecasts as three columns in input order: user names, times (POSIX seconds) and each
+    forecast's probabilities (a list, or a CDF array; None for a withdrawal)."""
     # labels: the option labels, or on a numeric or date question (open_lower, open_upper)
     if fc is None:
         fc = []
     if not isinstance(fc, list):
         raise ScoringInputError("forecasts", "must be a list")
     continuous = qtype in CONTINUOUS_TYPES
-    rows = []
+    users, times, vecs = [], [], []
     for i, f in enumerate(fc):
         base = f"forecasts[{i}]"
         if not isinstance(f, dict):
@@ -243,6 +247,8 @@ def _parse_forecasts(fc, qtype, labels, t_close):
         t = parse_time(f["time"], f"{base}.time")
         if t >= t_close:
             raise ScoringInputError(f"{base}.time", "must be before the scheduled close_time")
+        users.append(user)
+        times.append(t)
         has_p = "probability" in f
         has_v = "probabilities" in f
         if "withdraw" in f:
@@ -251,10 +257,10 @@ def _parse_forecasts(fc, qtype, labels, t_close):
             if has_p or has_v or (continuous and "cdf" in f):
                 payload = "a cdf" if continuous else "probabilities"
                 raise ScoringInputError(f"{base}.withdraw", f"must not be combined with {payload}")
-            rows.append((user, t, None, i))
+            vecs.append(None)
             continue
         if continuous:
-            rows.append((user, t, _forecast_cdf(f, base, labels), i))
+            vecs.append(_forecast_cdf(f, base, labels))
             continue
         if "cdf" in f:
             raise ScoringInputError(
@@ -278,8 +284,8 @@ def _parse_forecasts(fc, qtype, labels, t_close):
             if not has_v:
                 raise ScoringInputError(f"{base}.probabilities", "is required (or withdraw: true)")
             vec = check_vector(f["probabilities"], labels, f"{base}.probabilities")
-        rows.append((user, t, vec, i))
-    return rows
+        vecs.append(vec)
+    return users, times, vecs
 
 
 def _forecast_cdf(f: dict, base: str, bounds) -> np.ndarray:
@@ -295,9 +301,13 @@ def _forecast_cdf(f: dict, base: str, bounds) -> np.ndarray:
         raise ScoringInputError(e.field, e.rule) from None
 
 
-def _json_number(x) -> float | None:
-    x = float(x)
-    return None if math.isnan(x) or math.isinf(x) else x
+def _json_numbers(values) -> list[float | None]:
+    """The figures as JSON numbers, NaN and infinities as None (null), in one pass of NumPy."""
+    a = np.asarray(values, dtype=np.float64)
+    out = a.tolist()
+    for j in np.flatnonzero(~np.isfinite(a)).tolist():
+        out[j] = None
+    return out
 
 
 def parse_document(doc):
@@ -307,21 +317,18 @@ def parse_document(doc):
     if "question" not in doc:
         raise ScoringInputError("question", "is required")
     qtype, labels, ordered, t_open, t_close, known_at, mode, res = _parse_question(doc["question"])
-    rows = _parse_forecasts(doc.get("forecasts", []), qtype, labels, t_close)
-    names = sorted({r[0] for r in rows})
+    users, times, vecs = _parse_forecasts(doc.get("forecasts", []), qtype, labels, t_close)
+    names = sorted(set(users))
     ids = {name: j for j, name in enumerate(names)}
     continuous = qtype in CONTINUOUS_TYPES
     k = GRID if continuous else len(labels)
-    n = len(rows)
-    user = np.array([ids[r[0]] for r in rows], dtype=np.int64)
-    time = np.array([r[1] for r in rows], dtype=np.float64)
+    n = len(users)
+    user = np.fromiter(map(ids.__getitem__, users), dtype=np.int64, count=n)
+    time = np.array(times, dtype=np.float64)
+    wd = np.fromiter((v is None for v in vecs), dtype=bool, count=n)
     probs = np.zeros((n, k))
-    wd = np.zeros(n, dtype=bool)
-    for j, r in enumerate(rows):
-        if r[2] is None:
-            wd[j] = True
-        else:
-            probs[j] = r[2]
+    if not wd.all():
+        probs[~wd] = np.array([v for v in vecs if v is not None], dtype=np.float64).reshape(-1, k)
     # input order breaks ties between actions of one user at the same instant
     fs = ForecastSet(user=user, time=time, probs=probs, withdrawn=wd, seq=np.arange(n))
     # res: an option label, or on a numeric or date question the ContinuousOutcome (None: annulled)
@@ -346,13 +353,24 @@ def score_json_document(doc: dict, *, crowd_methods=None) -> dict:
     spec, fs, names = parse_document(doc)
     if spec is None:
         return {"annulled": True, "users": {}}
-    qs = score_question(spec, fs, crowd_methods=crowd_methods)
+    return scores_document(spec, score_question(spec, fs, crowd_methods=crowd_methods), names)
+
+
+def scores_document(spec: QuestionSpec, qs, names: list[str]) -> dict:
+    """The output of :func:`score_json_document` for a scored question: ``qs`` the engine's
+    QuestionScores of ``spec``, ``names`` the user names by engine user id (parse_document's)."""
     fields = CONTINUOUS_FIELDS if spec.continuous is not None else BRIER_FIELDS
     t = qs.users
+    outs = [out for out, _src in fields]
+    columns = [_json_numbers(getattr(t, src)) for _out, src in fields]
     users = {
-        names[int(uid)]: {out: _json_number(getattr(t, src)[i]) for out, src in fields} for i, uid in enumerate(t.user)
+        names[uid]: dict(zip(outs, row, strict=True))
+        for uid, row in zip(t.user.tolist(), zip(*columns, strict=True), strict=True)
     }
-    crowd = {m: {out: _json_number(getattr(c, src)) for out, src in fields} for m, c in qs.crowd.items()}
+    crowd = {
+        m: dict(zip(outs, _json_numbers([getattr(c, src) for _out, src in fields]), strict=True))
+        for m, c in qs.crowd.items()
+    }
     if spec.continuous is not None:
         return {"scale": CONTINUOUS_SCALE, "accuracy": CONTINUOUS_SCALE, "users": users, "crowd": crowd}
     return {"scale": "brier_0_2", "users": users, "crowd": crowd}

@@ -1,4 +1,8 @@
-"""`manage.py score_json FILE|-`: score one question from JSON, with no database (contracts.md)."""
+"""`manage.py score_json FILE|-`: score one question from JSON, with no database (contracts.md).
+
+manage.py runs it without django.setup() (STANDALONE_COMMANDS there: no app is loaded, which is
+most of Django's start-up), so this module imports only config.cli and forecast_math: no model,
+no other app. call_command runs it as any command."""
 
 from __future__ import annotations
 
