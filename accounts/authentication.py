@@ -5,22 +5,33 @@ from rest_framework import authentication, exceptions
 
 from .services import token_user
 
+KEYWORD = "Token"
+
+
+def token_secret(request) -> str | None:
+    """The secret of `Authorization: Token <secret>` on `request` (a Django or DRF request), or
+    None when the header is absent or names another scheme. Raises AuthenticationFailed when the
+    header is malformed."""
+    header = authentication.get_authorization_header(request).split()
+    if not header or header[0].lower() != KEYWORD.lower().encode():
+        return None
+    if len(header) != 2:
+        raise exceptions.AuthenticationFailed("Invalid token header: expected 'Token <secret>'.")
+    try:
+        return header[1].decode()
+    except UnicodeError:
+        raise exceptions.AuthenticationFailed("Invalid token header: not ASCII.") from None
+
 
 class HashedTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Token <secret>`, checked against the stored SHA-256 and the expiry."""
 
-    keyword = "Token"
+    keyword = KEYWORD
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
+        raw = token_secret(request)
+        if raw is None:
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Invalid token header: expected 'Token <secret>'.")
-        try:
-            raw = header[1].decode()
-        except UnicodeError:
-            raise exceptions.AuthenticationFailed("Invalid token header: not ASCII.") from None
         user = token_user(raw=raw)
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid or expired token.")

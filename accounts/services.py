@@ -9,10 +9,11 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from config.exceptions import DomainError
+from config.prepared import fetch_one
 
 from .models import APIToken, User
 
@@ -100,12 +101,83 @@ def token_create(*, user: User) -> tuple[str, APIToken]:
     return raw, token
 
 
+#: A token's last_used_at is written at most once in this many seconds.
+TOKEN_TOUCH_SECONDS = 60
+
+
+def token_check_sql(*, clock: str) -> str:
+    """A common table expression checking an API token inside a larger statement, the one
+    statement of the rule (token_user is built on it): `tok` is the token (token_id, user_id,
+    last_used_at) when it is valid at `{clock}.now` (unexpired, its user active), else empty.
+    `clock` names a relation of the statement with one row and a `now` column. One parameter: the
+    token's hash. The caller then calls token_touch with what it found."""
+    return f"""tok AS MATERIALIZED (
+    SELECT t.id AS token_id, t.user_id, t.last_used_at
+    FROM accounts_apitoken t JOIN accounts_user u ON u.id = t.user_id, {clock}
+    WHERE t.key_hash = %s AND t.expires_at > {clock}.now AND u.is_active
+)"""  # noqa: S608 - names and constants of ours only
+
+
+def token_touch(*, token_id: int, last_used_at: datetime | None, now: datetime) -> None:
+    """Record that a valid token was used at `now`: its last_used_at is written at most once in
+    TOKEN_TOUCH_SECONDS (a write per request would cost more than the request)."""
+    if last_used_at is None or (now - last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
+        APIToken.objects.using(router.db_for_write(APIToken)).filter(pk=token_id).update(last_used_at=now)
+
+
+_USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
+_token_user_sql = f"""WITH clock AS (SELECT %s::timestamptz AS now), {token_check_sql(clock="clock")}
+SELECT tok.token_id, tok.last_used_at, {", ".join(f"u.{User._meta.get_field(name).column}" for name in _USER_FIELDS)}
+FROM tok JOIN accounts_user u ON u.id = tok.user_id"""  # noqa: S608 - names and constants of ours only
+
+# Token hash -> the id of the user the token was issued to, for the tokens this process has seen
+# valid. A hint only, never the token's validity (a token never changes hands, so the id stays
+# right; whether the token is still valid is checked on every request, see token_owner_hint).
+_owners: dict[str, int] = {}
+_OWNERS_MAX = 100_000
+
+
 def token_user(*, raw: str, now: datetime | None = None) -> User | None:
-    """The active user a raw token belongs to, or None if unknown or expired."""
+    """The active user a raw token belongs to, or None if unknown or expired.
+
+    One query (on PostgreSQL built on token_check_sql: the token and its user by the hash,
+    checked), and last_used_at written at most once a minute (token_touch). Nothing about a
+    token's validity is kept between calls: a revoked or expired token is refused on the next
+    request."""
     now = now or timezone.now()
-    token = APIToken.objects.select_related("user").filter(key_hash=token_hash(raw)).first()
-    if token is None or token.expires_at <= now or not token.user.is_active:
+    alias = router.db_for_read(APIToken)
+    key_hash = token_hash(raw)
+    if connections[alias].vendor != "postgresql":  # SQLite (the embedded demo): the ORM, same conditions
+        token = (
+            APIToken.objects.using(alias)
+            .select_related("user")
+            .filter(key_hash=key_hash, expires_at__gt=now, user__is_active=True)
+            .first()
+        )
+        row = None if token is None else (token.pk, token.last_used_at, token.user)
+    else:
+        found = fetch_one(alias, _token_user_sql, [now, key_hash])
+        row = None if found is None else (found[0], found[1], User.from_db(alias, _USER_FIELDS, found[2:]))
+    if row is None:
+        _owners.pop(key_hash, None)
         return None
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        APIToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    token_id, last_used_at, user = row
+    token_touch(token_id=token_id, last_used_at=last_used_at, now=now)
+    if len(_owners) >= _OWNERS_MAX:
+        _owners.clear()
+    _owners[key_hash] = user.pk
+    return user
+
+
+def token_owner_hint(*, raw: str) -> tuple[str, int | None]:
+    """The token's hash, and the id of its user if this process has seen the token valid before.
+    The id says whose the token is, not that it is still valid: a caller that acts on it must
+    check the token in the same statement as its write (token_check_sql), and call token_forget
+    when that check fails."""
+    key_hash = token_hash(raw)
+    return key_hash, _owners.get(key_hash)
+
+
+def token_forget(*, key_hash: str) -> None:
+    """Drop the hint of a token found invalid (see token_owner_hint)."""
+    _owners.pop(key_hash, None)

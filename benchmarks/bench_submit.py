@@ -14,6 +14,11 @@ forecast throttle, validation, the question row lock, the INSERT, the on-commit 
 response. The bare view parses the same JSON body and INSERTs one forecast row with raw SQL: no
 DRF, no authentication, no throttle, no lock. Rounds are interleaved (bare, product, bare,
 product). The ratio is a throughput ratio: product req/s / bare req/s.
+
+Because wall-clock figures depend on whatever else runs on the machine, each round also reads the
+CPU time (utime + stime, /proc) that the serving side spent: the gunicorn workers, the PostgreSQL
+backends connected to the benchmark's database, and the private redis-server. Their ratio per
+request (bare / product) is the throughput ratio a CPU-bound quiet machine would show, near enough.
 """
 
 from __future__ import annotations
@@ -43,6 +48,30 @@ from benchmarks.common import (  # noqa: E402
 )  # fmt: skip
 
 DB = "signpost_bench_submit"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of `pids` (those that still exist), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / TICK
+
+
+def server_pids(gunicorn_pid: int, redis_pid: int) -> dict[str, list[int]]:
+    """The serving processes: gunicorn's workers, the database's backends, the redis-server."""
+    from django.db import connection
+
+    children = Path(f"/proc/{gunicorn_pid}/task/{gunicorn_pid}/children").read_text().split()
+    with connection.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [DB])
+        backends = [pid for (pid,) in cur.fetchall()]
+    return {"gunicorn": [int(p) for p in children], "postgres": backends, "redis": [redis_pid]}
 
 
 def seed(n_users: int, n_questions: int) -> tuple[list[str], list[int], int, int]:
@@ -100,11 +129,16 @@ def main(argv=None) -> int:
 
             measure(bare, 300, args.clients)  # warm-up: connections, imports
             measure(product, 300, args.clients)
+            pids = server_pids(proc.pid, redis.proc.pid)
             half = args.requests // 2
             runs = {"bare": [], "submit": []}
+            cpu = {name: dict.fromkeys(pids, 0.0) for name in runs}
             for _ in range(2):
-                runs["bare"].append(measure(bare, half, args.clients))
-                runs["submit"].append(measure(product, half, args.clients))
+                for name, fn in (("bare", bare), ("submit", product)):
+                    before = {group: cpu_seconds(p) for group, p in pids.items()}
+                    runs[name].append(measure(fn, half, args.clients))
+                    for group, p in pids.items():
+                        cpu[name][group] += cpu_seconds(p) - before[group]
             from forecasts.models import Forecast
 
             stored = Forecast.objects.exclude(user_id=bare_user).count()
@@ -114,11 +148,18 @@ def main(argv=None) -> int:
         drop_database(DB)
     b, s = combine(runs["bare"]), combine(runs["submit"])
     ratio = s["req_per_s"] / b["req_per_s"]
+    per_request = {name: {group: t / (2 * half) * 1000 for group, t in cpu[name].items()} for name in cpu}
+    cpu_ms = {name: sum(groups.values()) for name, groups in per_request.items()}
     print(f"{'':<26}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}   ({args.clients} clients, gunicorn "
           f"{args.workers} gthread workers x {args.threads} threads)")  # fmt: skip
     for name, r in (("bare view (one INSERT)", b), ("forecast submission", s)):
         print(f"{name:<26}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['req_per_s']:>9.0f}{r['errors']:>8}")
     print(f"submit / bare throughput ratio: {ratio:.3f}; forecasts stored {stored}")
+    print(f"server CPU per request (gunicorn workers, PostgreSQL backends, redis-server): bare {cpu_ms['bare']:.2f} ms, "
+          f"submission {cpu_ms['submit']:.2f} ms, ratio {cpu_ms['bare'] / cpu_ms['submit']:.3f}; "
+          f"load average {Path('/proc/loadavg').read_text().split()[0]}")  # fmt: skip
+    for name, groups in per_request.items():
+        print(f"  {name}: " + ", ".join(f"{group} {ms:.2f} ms" for group, ms in groups.items()))
     merge_results({
         "submit_vs_bare_ratio": round(ratio, 3),
         "submit_p50_ms": round(s["p50_ms"], 2), "submit_p99_ms": round(s["p99_ms"], 2),
@@ -126,6 +167,7 @@ def main(argv=None) -> int:
         "submit_bare_p50_ms": round(b["p50_ms"], 2), "submit_bare_p99_ms": round(b["p99_ms"], 2),
         "submit_bare_req_per_s": round(b["req_per_s"], 1),
         "submit_errors": s["errors"] + b["errors"], "submit_clients": args.clients,
+        "submit_server_cpu_ms": round(cpu_ms["submit"], 3), "submit_bare_server_cpu_ms": round(cpu_ms["bare"], 3),
         "submit_server": f"gunicorn gthread {args.workers}x{args.threads}",
     }, args.json)  # fmt: skip
     return 1 if s["errors"] or b["errors"] else 0

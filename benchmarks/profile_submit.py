@@ -6,7 +6,11 @@ A private database (signpost_bench_profile_submit, recreated and dropped) and a 
 (cache, throttles, and the broker the crowd job is enqueued to; no worker consumes it, as in
 bench_submit). Posts `{"probability": p}` with token authentication to open questions, after a
 warm-up, first under cProfile (ms of CPU per request, the top functions), then once more counting
-the queries per request."""
+the queries per request, then unprofiled: this process's CPU per request for the submission and
+for the bare view of bench_submit (benchmarks/bare_urls.py: the JSON body, one raw INSERT) through
+the same test client and middleware, and their difference (the product's own cost; the database
+and Redis servers' CPU is not in it). PROFILE_SORT (default cumulative), PROFILE_CALLEES and
+PROFILE_TIMER=cpu shape the profile."""
 
 from __future__ import annotations
 
@@ -43,10 +47,11 @@ def main(argv=None) -> int:
             migrate(env)
             django_setup({k: env[k] for k in env if k in ("DATABASE_URL", "REDIS_URL", "CACHE_PREFIX", "CELERY_QUEUE",
                                                           "DEBUG", "LOG_LEVEL", "THROTTLE_FORECAST", "THROTTLE_USER",
-                                                          "CONN_MAX_AGE")})  # fmt: skip
+                                                          "CONN_MAX_AGE")}
+                         | {"DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings"})  # fmt: skip
             from benchmarks.bench_submit import seed
 
-            tokens, qids, _u, _q = seed(args.users, args.questions)
+            tokens, qids, bare_user, bare_q = seed(args.users, args.questions)
             from django.db import connection
             from django.test.utils import CaptureQueriesContext
             from rest_framework.test import APIClient
@@ -65,7 +70,11 @@ def main(argv=None) -> int:
 
             for i in range(100):  # warm-up: imports, connections, last_used_at
                 post(i)
-            prof = cProfile.Profile()
+            # PROFILE_TIMER=cpu: the profile in CPU time (waits on the servers left out; a heavier
+            # profiler, so the "under cProfile" figure is then not comparable with earlier ones).
+            prof = (
+                cProfile.Profile(time.process_time) if os.environ.get("PROFILE_TIMER") == "cpu" else cProfile.Profile()
+            )
             t0 = time.process_time()
             prof.enable()
             for i in range(args.requests):
@@ -80,7 +89,21 @@ def main(argv=None) -> int:
             for i in range(args.requests):
                 post(i)
             wall = (time.perf_counter() - t0) / args.requests * 1000
-            stats = pstats.Stats(prof).sort_stats("cumulative")
+            bare_client = APIClient()
+
+            def bare(i: int) -> None:
+                body = {"probability": round(rng.uniform(0.01, 0.99), 3)}
+                r = bare_client.post(f"/bench/bare/forecast/{bare_q}/{bare_user}/", body, format="json")
+                assert r.status_code == 201, (r.status_code, r.content)
+
+            cpu_plain, cpu_bare = [], []
+            for _ in range(3):  # interleaved rounds; the best of each (the least disturbed by others)
+                for fn, out in ((post, cpu_plain), (bare, cpu_bare)):
+                    t0 = time.process_time()
+                    for i in range(args.requests):
+                        fn(i)
+                    out.append((time.process_time() - t0) / args.requests * 1000)
+            stats = pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
             stats.print_stats(args.top)
             if os.environ.get("PROFILE_CALLEES"):
                 stats.print_callees(os.environ["PROFILE_CALLEES"])
@@ -89,6 +112,8 @@ def main(argv=None) -> int:
         drop_database(DB)
     print(f"{args.requests} submissions: {cpu:.2f} ms CPU/request under cProfile, {wall:.2f} ms wall/request "
           f"unprofiled, {queries:.2f} queries/request")  # fmt: skip
+    print(f"unprofiled CPU/request of this process (best of 3 rounds): submission {min(cpu_plain):.3f} ms, "
+          f"bare view {min(cpu_bare):.3f} ms, difference {min(cpu_plain) - min(cpu_bare):.3f} ms")  # fmt: skip
     return 0
 
 

@@ -14,7 +14,7 @@ import functools
 import logging
 from typing import Any
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -41,7 +41,33 @@ def _fail_open(default: Any = None, *, use_delta: bool = False):
     return wrap
 
 
+class OneClientPerPool(RedisCacheClient):
+    """Django's client builds a new redis.Redis for every cache call, and that constructor costs
+    about as much CPU as the round trip itself. A redis.Redis is thread-safe (each command takes a
+    connection from the pool), so one per connection pool serves every call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clients: dict[int, Any] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self.clients.get(id(pool))
+        if client is None:
+            client = self.clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class FailOpenRedisCache(RedisCache):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._class = OneClientPerPool
+
+    def redis_client(self) -> Any:
+        """The redis.Redis this cache writes with, for a command the cache API lacks (the
+        throttles' script, config/throttles.py). Not fail-open: the caller handles UNAVAILABLE."""
+        return self._cache.get_client(write=True)
+
     get = _fail_open()(RedisCache.get)
     get_many = _fail_open({})(RedisCache.get_many)
     has_key = _fail_open(False)(RedisCache.has_key)

@@ -13,8 +13,10 @@ from django.db.models import OuterRef, signals
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
+from accounts.services import token_check_sql, token_forget, token_touch
 from config.enqueue import enqueue_on_commit
 from config.exceptions import Conflict, DomainError
+from config.prepared import compiled_sql, fetch_one
 from questions.models import Option, Question
 
 from .models import Forecast, RationaleHide
@@ -132,12 +134,31 @@ def _forecast_insert(*, q: Question, user: Any, values: ForecastValues, rational
     """The INSERT of a validated forecast, inside the caller's transaction holding the question
     lock; enqueues the (coalesced) crowd update after commit."""
     forecast = _forecast_row(q=q, user=user, values=values, rationale=rationale, now=now)
-    if signals.pre_save.has_listeners(Forecast) or signals.post_save.has_listeners(Forecast):
+    if _save_signals_listened():
         forecast.save(force_insert=True)  # Model.save, for its signals
     else:
         _insert_row(forecast)
-    enqueue_on_commit(crowd_update, q.pk, once_key=crowd_pending_key(q.pk))
+    _crowd_update_on_commit(q.pk)
     return forecast
+
+
+def _save_signals_listened() -> bool:
+    return signals.pre_save.has_listeners(Forecast) or signals.post_save.has_listeners(Forecast)
+
+
+def _crowd_update_on_commit(question_id: int) -> None:
+    enqueue_on_commit(crowd_update, question_id, once_key=crowd_pending_key(question_id))
+
+
+def _insert_fields() -> list[Any]:
+    """The columns of a forecast's INSERT (every concrete field but the id), in model order."""
+    meta = Forecast._meta
+    return [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
+
+
+def _insert_params(obj: Forecast, fields: Sequence[Any], connection: Any) -> list[Any]:
+    """The values of `obj` for `fields`, prepared for the database as Model.save would."""
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
 _insert_sql: dict[str, tuple[str, list[Any]]] = {}  # alias -> (INSERT, its fields)
@@ -150,18 +171,16 @@ def _insert_row(obj: Forecast) -> None:
     connection = connections[alias]
     cached = _insert_sql.get(alias)
     if cached is None:
-        meta = Forecast._meta
-        fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
+        fields = _insert_fields()
         query = InsertQuery(Forecast)
         query.insert_values(fields, [obj])
         compiler = query.get_compiler(alias)
-        compiler.returning_fields = [meta.pk]
+        compiler.returning_fields = [Forecast._meta.pk]
         ((sql, _params),) = compiler.as_sql()
         cached = _insert_sql[alias] = (sql, fields)
     sql, fields = cached
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, _insert_params(obj, fields, connection))
         (obj.pk,) = cursor.fetchone()
     obj._state.adding = False
     obj._state.db = alias
@@ -189,40 +208,37 @@ _LOCKED_FIELDS = [
         "unit",
     }
 ]
-_locked_sql: dict[str, str] = {}
 
 
-def _question_locked_with_labels(question_id: int) -> tuple[Question, list[str]] | None:
-    """The question row locked FOR UPDATE (the lock resolution takes), with only _LOCKED_FIELDS,
-    and its option labels in order, in one query; None when there is no such question.
+def _with_labels_query(lock: bool):
+    def build(alias: str):
+        labels = Option.objects.filter(question=OuterRef("pk")).order_by("position").values("label")
+        qs = Question.objects.using(alias).filter(pk=-1)
+        if lock:
+            qs = qs.select_for_update()
+        return qs.annotate(option_labels=ArraySubquery(labels)).values_list(*_LOCKED_FIELDS, "option_labels")
 
-    The SQL is compiled once per database alias and then executed directly: it is the same for
-    every question, and compiling it is a good part of the ORM's cost on this path."""
+    return build
+
+
+def _question_with_labels(question_id: int, *, lock: bool) -> tuple[Question, list[str]] | None:
+    """The question row with only _LOCKED_FIELDS, locked FOR UPDATE (the lock resolution takes)
+    when `lock`, and its option labels in order, in one query; None when there is no such
+    question.
+
+    The SQL is compiled once per database alias (config.prepared) and then executed directly: it
+    is the same for every question, and compiling it is a good part of the ORM's cost on this path."""
     alias = router.db_for_write(Question)
     if connections[alias].vendor != "postgresql":  # SQLite (the embedded demo): no ARRAY subquery
-        q = Question.objects.using(alias).select_for_update().only(*_LOCKED_FIELDS).filter(pk=question_id).first()
+        qs = Question.objects.using(alias).only(*_LOCKED_FIELDS).filter(pk=question_id)
+        q = (qs.select_for_update() if lock else qs).first()
         if q is None:
             return None
         return q, list(
             Option.objects.using(alias).filter(question=q).order_by("position").values_list("label", flat=True)
         )
-    sql = _locked_sql.get(alias)
-    if sql is None:
-        labels = Option.objects.filter(question=OuterRef("pk")).order_by("position").values("label")
-        qs = (
-            Question.objects.using(alias)
-            .select_for_update()
-            .filter(pk=-1)
-            .annotate(option_labels=ArraySubquery(labels))
-            .values_list(*_LOCKED_FIELDS, "option_labels")
-        )
-        sql, params = qs.query.get_compiler(alias).as_sql()
-        if list(params) != [-1]:  # pragma: no cover - a change of Django's compilation
-            raise RuntimeError(f"unexpected parameters of the locked question query: {params!r}")
-        _locked_sql[alias] = sql
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [question_id])
-        row = cursor.fetchone()
+    name = "question_locked_with_labels" if lock else "question_with_labels"
+    row = fetch_one(alias, compiled_sql(name, alias, _with_labels_query(lock), [-1]), [question_id])
     if row is None:
         return None
     return Question.from_db(alias, _LOCKED_FIELDS, row[:-1]), list(row[-1] or [])
@@ -243,7 +259,7 @@ def forecast_submit_checked(
     crowd update after commit. Raises Question.DoesNotExist for an unknown id. Returns the forecast,
     the (partial) question and its option labels, for the response."""
     with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
-        found = _question_locked_with_labels(question_id)
+        found = _question_with_labels(question_id, lock=True)
         if found is None:
             raise Question.DoesNotExist(f"no question {question_id}")
         q, labels = found
@@ -253,6 +269,132 @@ def forecast_submit_checked(
         question_check_open(q, now)
         forecast = _forecast_insert(q=q, user=user, values=values, rationale=rationale, now=now)
     return forecast, q, labels
+
+
+# --- The single-statement submission (the API's fast path) -----------------------------------
+#
+# What a forecast is validated against (its question's terms: type, range, open bounds and option
+# labels), kept per question in each process. The statement compares them with the locked row, so
+# a stale entry is never trusted: the statement stores nothing and the entry is dropped.
+_TERMS_FIELDS = ("type", "range_lower", "range_upper", "open_lower", "open_upper")
+_TERMS_MAX = 10_000
+_terms: dict[int, tuple[Question, list[str]]] = {}
+_submit_sql: dict[str, tuple[str, list[Any]]] = {}  # alias -> (the statement, the INSERT's fields)
+
+
+def _submit_statement(alias: str) -> tuple[str, list[Any]]:
+    """The one statement of forecast_submit_fast, built once per alias.
+
+    `q` locks the question row FOR UPDATE (the lock resolution takes) before anything else; `n`
+    then reads the clock, after the lock is held, and the option labels; `tok` checks the
+    caller's API token at that instant (accounts.services.token_check_sql); `ins`
+    inserts the forecast only when the token is valid and is the user's, the question is open at
+    that instant (question_check_open's rules, in SQL) and its terms are those the forecast was
+    validated against. The last SELECT returns the locked row, the instant, the labels, the
+    token's id and last use (NULLs when it is not valid), and the new id (NULL when nothing was
+    inserted)."""
+    cached = _submit_sql.get(alias)
+    if cached is not None:
+        return cached
+    fields = _insert_fields()
+    columns = ", ".join(Question._meta.get_field(name).column for name in _LOCKED_FIELDS)
+    inserted = ", ".join(f.column for f in fields)
+    values = ", ".join({"question_id": "n.id", "created_at": "n.now"}.get(f.attname, "%s") for f in fields)
+    terms = " AND ".join(f"n.{t} IS NOT DISTINCT FROM %s" for t in _TERMS_FIELDS)
+    sql = f"""
+WITH q AS MATERIALIZED (
+    SELECT {columns} FROM questions_question WHERE id = %s FOR UPDATE
+), n AS MATERIALIZED (
+    SELECT q.*, clock_timestamp() AS now,
+        ARRAY(SELECT o.label::text FROM questions_option o WHERE o.question_id = q.id ORDER BY o.position) AS labels
+    FROM q
+), {token_check_sql(clock="n")}, ins AS (
+    INSERT INTO forecasts_forecast ({inserted})
+    SELECT {values} FROM n, tok
+    WHERE tok.user_id = %s
+      AND n.published_at IS NOT NULL
+      AND n.state NOT IN ('{Question.State.RESOLVED.value}', '{Question.State.ANNULLED.value}')
+      AND n.now < CASE WHEN n.known_at < n.close_time THEN n.known_at ELSE n.close_time END
+      AND {terms} AND n.labels = %s::text[]
+    RETURNING id
+)
+SELECT n.*, tok.token_id, tok.last_used_at, (SELECT id FROM ins) FROM n LEFT JOIN tok ON true"""  # noqa: S608 - names and constants of ours only
+    cached = _submit_sql[alias] = (sql, fields)
+    return cached
+
+
+def _question_terms(question_id: int) -> tuple[Question, list[str]] | None:
+    """The question (partial) and its labels to validate a forecast against: from this process's
+    entry when there is one, else read (without a lock) and kept."""
+    found = _terms.get(question_id)
+    if found is None:
+        found = _question_with_labels(question_id, lock=False)
+        if found is not None:
+            if len(_terms) >= _TERMS_MAX:
+                _terms.clear()
+            _terms[question_id] = found
+    return found
+
+
+def forecast_submit_fast(
+    *, user_id: int, token_hash: str, question_id: int, payload: dict[str, Any], rationale: Any
+) -> tuple[Forecast, Question, list[str]] | None:
+    """forecast_submit in one SQL statement, authenticated inline, for the API's hot path
+    (PostgreSQL, autocommit).
+
+    Validates the forecast and the rationale against the question's terms (type, range, options:
+    frozen from the first forecast on, see `_question_terms`), then in ONE statement: locks the
+    question row FOR UPDATE, reads "now" (the database's clock) under the lock, checks the API
+    token whose hash is `token_hash` at that instant (accounts.services.token_check_sql: valid,
+    and `user_id`'s; its last_used_at then written by token_touch, at most once a minute, a
+    statement more), and inserts the forecast if the question is open at that instant and its
+    terms are still those it was validated against. Enqueues the crowd update after commit, as
+    forecast_submit does.
+
+    Returns (forecast, question, labels) as forecast_submit_checked does, or None when it stored
+    nothing: no such question, a rule broken, the question not open (or not published), its terms
+    changed, an invalid token (then token_forget is called), or Forecast save signals to send.
+    The caller then takes the full path (authentication, forecast_submit_checked), which decides
+    with the usual errors in the usual order."""
+    alias = router.db_for_write(Forecast)
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or _save_signals_listened():
+        return None
+    found = _question_terms(question_id)
+    if found is None:
+        return None
+    terms_q, labels = found
+    try:
+        values = _values_and_rationale(q=terms_q, labels=labels, payload=payload, rationale=rationale)
+    except DomainError:
+        return None
+    sql, fields = _submit_statement(alias)
+    row = _forecast_row(q=terms_q, user=None, values=values, rationale=rationale, now=None)
+    row.user_id = user_id
+    params: list[Any] = [question_id, token_hash]
+    params += [p for f, p in zip(fields, _insert_params(row, fields, connection), strict=True)
+               if f.attname not in ("question_id", "created_at")]  # fmt: skip
+    params.append(user_id)
+    params += [getattr(terms_q, t) for t in _TERMS_FIELDS]
+    params.append(labels)
+    result = fetch_one(alias, sql, params)
+    if result is None:
+        return None
+    k = len(_LOCKED_FIELDS)
+    now, locked_labels, token_id, last_used_at, forecast_id = result[k:]
+    if token_id is None:
+        token_forget(key_hash=token_hash)
+    else:
+        token_touch(token_id=token_id, last_used_at=last_used_at, now=now)
+    if forecast_id is None:
+        _terms.pop(question_id, None)  # re-read next time: the terms may have changed
+        return None
+    q = Question.from_db(alias, _LOCKED_FIELDS, result[:k])
+    row.question, row.created_at, row.pk = q, now, forecast_id
+    row._state.adding = False
+    row._state.db = alias
+    _crowd_update_on_commit(q.pk)
+    return row, q, list(locked_labels)
 
 
 def forecast_withdraw(*, user: Any, question: Question, at: datetime | None = None) -> Forecast:
@@ -268,7 +410,7 @@ def forecast_withdraw(*, user: Any, question: Question, at: datetime | None = No
                 "you have no standing forecast on this question", field="question", code="nothing_to_withdraw"
             )
         withdrawal = Forecast.objects.create(question=q, user=user, kind=Forecast.Kind.WITHDRAWAL, created_at=now)
-        enqueue_on_commit(crowd_update, q.pk, once_key=crowd_pending_key(q.pk))
+        _crowd_update_on_commit(q.pk)
     return withdrawal
 
 
@@ -362,7 +504,7 @@ def forecasts_import(*, question: Question, rows: Sequence[ForecastRow]) -> list
             else:
                 new.append(_forecast_row(q=q, user=row.user, values=given, rationale=row.rationale, now=row.at))
         created = Forecast.objects.bulk_create(new, batch_size=2000)
-        enqueue_on_commit(crowd_update, q.pk, once_key=crowd_pending_key(q.pk))
+        _crowd_update_on_commit(q.pk)
     return created
 
 

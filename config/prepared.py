@@ -1,0 +1,37 @@
+"""SQL compiled once per process: for the hot paths whose ORM query is the same on every call but
+for its parameters (a token's lookup, a submission's locked fetch), compiling it is a good part of
+the request's cost. The query is built and compiled once per (name, database alias) and then
+executed directly with the call's parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections
+from django.db.models import QuerySet
+
+_compiled: dict[tuple[str, str], str] = {}
+
+
+def compiled_sql(name: str, alias: str, build: Callable[[str], QuerySet], placeholders: Sequence[Any]) -> str:
+    """The SQL of `build(alias)`, compiled on the first call for (name, alias) and cached.
+
+    `build` must give a queryset whose parameters are exactly `placeholders` (dummy values the
+    caller replaces with the real ones, in the same order, when it executes the SQL): anything
+    else (a parameter Django inlined or added) is refused, so the cached SQL can never silently
+    hold one call's values."""
+    sql = _compiled.get((name, alias))
+    if sql is None:
+        sql, params = build(alias).query.get_compiler(alias).as_sql()
+        if list(params) != list(placeholders):  # pragma: no cover - a change of Django's compilation
+            raise RuntimeError(f"unexpected parameters of the prepared query {name}: {params!r}")
+        _compiled[(name, alias)] = sql
+    return sql
+
+
+def fetch_one(alias: str, sql: str, params: Sequence[Any]) -> tuple | None:
+    """Execute `sql` on `alias` and return its first row (None when there is none)."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
