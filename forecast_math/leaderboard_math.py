@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -91,9 +93,143 @@ def bootstrap_mean_interval(
     return (float(lo), float(hi))
 
 
+#: replicate means computed at once (users x replicates) in bootstrap_mean_intervals
+_BLOCK = 500_000
+#: threads sharing bootstrap_mean_intervals' blocks
+_THREADS = min(4, os.cpu_count() or 1)
+
+
+def _pairwise_sum(column, lo: int, hi: int) -> np.ndarray:
+    """The sum of the vectors column(lo) ... column(hi - 1), added in the order NumPy's pairwise
+    summation adds the elements of one contiguous row (eight running sums, then pairs of halves
+    beyond 128 elements): so each element of the result is, bit for bit, the row sum NumPy gives,
+    while the additions run over whole vectors of rows. column(i) must return a new array (it
+    is added to in place)."""
+    n = hi - lo
+    if n < 8:
+        res = column(lo)
+        for i in range(lo + 1, hi):
+            res += column(i)
+        return res
+    if n <= 128:
+        r = [column(lo + k) for k in range(8)]
+        i = lo + 8
+        while i < hi - n % 8:
+            for k in range(8):
+                r[k] += column(i + k)
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for j in range(i, hi):
+            res += column(j)
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise_sum(column, lo, lo + half) + _pairwise_sum(column, lo + half, hi)
+
+
+def bootstrap_mean_intervals(
+    samples, *, replicates: int = 1999, seed: int = 0, level: float = 0.95
+) -> list[tuple[float, float]]:
+    """bootstrap_mean_interval of each of many samples (one per user): the same numbers, bit for
+    bit (tests/forecast_math checks it), a few times faster.
+
+    The samples with the same number of values (after dropping NaN) share their resampling
+    indices, as bootstrap_mean_interval's cache already makes them, so a block of such users is
+    resampled at once: the replicate means summed index column by index column over (users x
+    replicates) vectors, in the row order of NumPy's mean (_pairwise_sum), and the quantiles taken
+    along one axis."""
+    vals = [np.asarray(v, dtype=np.float64).reshape(-1) for v in samples]
+    vals = [v[~np.isnan(v)] for v in vals]
+    out: list[tuple[float, float]] = [(math.nan, math.nan)] * len(vals)
+    by_n: dict[int, list[int]] = {}
+    for i, v in enumerate(vals):
+        if v.size == 1:
+            out[i] = (float(v[0]), float(v[0]))
+        elif v.size > 1:
+            by_n.setdefault(v.size, []).append(i)
+    alpha = (1.0 - level) / 2.0
+    blocks: list[tuple[list[int], np.ndarray]] = []
+    for n, members in by_n.items():
+        if max(1, 2_000_000 // n) < replicates:  # bootstrap_mean_interval draws these in steps
+            for i in members:
+                out[i] = bootstrap_mean_interval(vals[i], replicates=replicates, seed=seed, level=level)
+            continue
+        idx_t = np.ascontiguousarray(_resample_indices(n, replicates, seed).T)  # (n, replicates)
+        per_block = max(1, _BLOCK // replicates)
+        blocks += [(members[a : a + per_block], idx_t) for a in range(0, len(members), per_block)]
+
+    def run(block: list[int], idx_t: np.ndarray) -> None:
+        n = idx_t.shape[0]
+        v = np.stack([vals[i] for i in block], axis=1)  # (n, users): a gather of whole rows
+        means = _pairwise_sum(lambda j: v[idx_t[j]], 0, n)  # (replicates, users)
+        means /= n
+        bounds = np.quantile(means, [alpha, 1.0 - alpha], axis=0, overwrite_input=True)
+        for j, i in enumerate(block):
+            out[i] = (float(bounds[0, j]), float(bounds[1, j]))
+
+    # NumPy's gathers, additions and partitions release the GIL: a large board's blocks run on
+    # the machine's cores (each block fills its own users' slots, so the numbers do not depend
+    # on the threads)
+    threads = min(_THREADS, len(blocks))
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda b: run(*b), blocks))
+    else:
+        for b in blocks:
+            run(*b)
+    return out
+
+
 def _nanmean(x: np.ndarray) -> float:
     x = x[~np.isnan(x)]
     return float(x.mean()) if x.size else math.nan
+
+
+def _several_questions(
+    several: list[tuple[dict, int]], cols: dict[str, np.ndarray], order: np.ndarray, has_crps: bool, resampled
+) -> None:
+    """The figures of the entries of several questions, filled in place: the users with the same
+    number n of rows at once, as (users x n) matrices. A row's sum skips NaN as np.nansum does
+    (the same pairwise sum of the row with NaN as 0); a mean is over the row's values without
+    NaN, which that sum divided by their count gives exactly below 8 values (NumPy adds fewer
+    than 8 values one by one, and adding 0 changes nothing) or without NaN; a row of 8 or more
+    values with NaN takes _nanmean. `resampled` (when not None) gets each entry's relative Brier
+    and Brier values for the bootstrap."""
+    groups: dict[int, list[tuple[dict, int]]] = {}
+    for ent, s in several:
+        groups.setdefault(ent["n_questions"], []).append((ent, s))
+    for n, group in groups.items():
+        rows = order[np.array([s for _, s in group])[:, None] + np.arange(n)]  # (users, n)
+        sums, means, counts, mats = {}, {}, {}, {}
+        for name, col in cols.items():
+            m = mats[name] = col[rows]
+            missing = np.isnan(m)
+            sums[name] = np.where(missing, 0.0, m).sum(axis=1)
+            counts[name] = n - missing.sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = sums[name] / counts[name]  # 0 / 0: NaN, the mean of no value
+            if n >= 8:
+                for j in np.flatnonzero((counts[name] < n) & (counts[name] > 0)).tolist():
+                    mean[j] = _nanmean(m[j])
+            means[name] = mean.tolist()
+        sums = {name: v.tolist() for name, v in sums.items()}
+        n_crps = counts["relative_crps"].tolist() if has_crps else None
+        for j, (ent, _) in enumerate(group):
+            ent["sum_relative_brier"] = sums["relative_brier"][j]
+            ent["mean_relative_brier"] = means["relative_brier"][j]
+            ent["mean_brier"] = means["brier_mean"][j]
+            ent["mean_participation"] = means["participation"][j]
+            ent["sum_baseline"] = sums["baseline"][j]
+            ent["sum_peer"] = sums["peer"][j]
+            ent.update(n_crps_questions=0, sum_relative_crps=0.0, mean_relative_crps=math.nan)
+            if n_crps and n_crps[j]:
+                ent.update(
+                    n_crps_questions=n_crps[j],
+                    sum_relative_crps=sums["relative_crps"][j],
+                    mean_relative_crps=means["relative_crps"][j],
+                )
+            if resampled is not None:
+                resampled.append((ent, mats["relative_brier"][j], mats["brier_mean"][j]))
 
 
 def build_leaderboard(
@@ -144,6 +280,8 @@ def build_leaderboard(
     if has_crps:  # only then: a board of binary and multiple-choice questions does no CRPS work
         cols["relative_crps"] = crps_col
     entries = []
+    several: list[tuple[dict, int]] = []  # entries of several questions, and their first sorted row
+    resampled: list[tuple[dict, np.ndarray, np.ndarray]] = []  # their values for the bootstrap
     if u.size:
         order = np.argsort(u, kind="stable")
         us = u[order]
@@ -176,33 +314,17 @@ def build_leaderboard(
                 continue
             if n_q < min_questions:
                 continue
-            sel = order[s:e]
-            rel = cols["relative_brier"][sel]
-            bm = cols["brier_mean"][sel]
-            ent = {
-                "user": int(us[s]),
-                "n_questions": n_q,
-                "sum_relative_brier": float(np.nansum(rel)),
-                "mean_relative_brier": _nanmean(rel),
-                "mean_brier": _nanmean(bm),
-                "mean_participation": _nanmean(cols["participation"][sel]),
-                "sum_baseline": float(np.nansum(cols["baseline"][sel])),
-                "sum_peer": float(np.nansum(cols["peer"][sel])),
-            }
-            if bootstrap:
-                ent["mean_relative_brier_ci"] = list(bootstrap_mean_interval(rel, replicates=replicates, seed=seed))
-                ent["mean_brier_ci"] = list(bootstrap_mean_interval(bm, replicates=replicates, seed=seed))
-            ent.update(n_crps_questions=0, sum_relative_crps=0.0, mean_relative_crps=math.nan)
-            if has_crps:
-                crps = cols["relative_crps"][sel]
-                n_crps = int(np.count_nonzero(~np.isnan(crps)))
-                if n_crps:
-                    ent.update(
-                        n_crps_questions=n_crps,
-                        sum_relative_crps=float(np.nansum(crps)),
-                        mean_relative_crps=_nanmean(crps),
-                    )
+            ent = {"user": int(us[s]), "n_questions": n_q}  # its figures: _several_questions, below
+            several.append((ent, s))
             entries.append(ent)
+        _several_questions(several, cols, order, has_crps, resampled if bootstrap else None)
+    if resampled:
+        kw = {"replicates": replicates, "seed": seed}
+        rel_ci = bootstrap_mean_intervals([r for _, r, _ in resampled], **kw)
+        bm_ci = bootstrap_mean_intervals([b for _, _, b in resampled], **kw)
+        for (ent, _, _), rel, bm in zip(resampled, rel_ci, bm_ci, strict=True):
+            ent["mean_relative_brier_ci"] = list(rel)
+            ent["mean_brier_ci"] = list(bm)
     if not entries:
         return []
     keys = np.array([e[rank_by] for e in entries], dtype=np.float64)

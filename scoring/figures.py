@@ -121,8 +121,24 @@ def figures(e: dict) -> dict:
     }
 
 
+#: a relative-Brier rank key -> the relative-CRPS figure (engine key, API key) it ranks by on a
+#: board without a Brier question (a numeric or date question's own board, say)
+CRPS_RANKS: dict[str, tuple[str, str]] = {
+    "relative_brier_sum": ("sum_relative_crps", "relative_crps_sum"),
+    "relative_brier_mean": ("mean_relative_crps", "relative_crps_mean"),
+}
+
+
 def rank_entries(entries: list[dict], api_key: str, field: str = "engine") -> np.ndarray:
+    """Competition ranks of `entries` (engine entries, or with field="api" the API figures) by a
+    RANK_KEYS key. When no entry has a Brier question (every question of the board is numeric or
+    date), the relative-Brier keys rank by the relative CRPS instead (CRPS_RANKS): every relative
+    Brier there is 0 (or null), which would tie everyone."""
     engine_key, lower_better = RANK_KEYS[api_key]
     name = engine_key if field == "engine" else api_key
+    if api_key in CRPS_RANKS and entries:
+        counts = ("n_questions", "n_crps_questions") if field == "engine" else ("questions", "crps_questions")
+        if all(e[counts[0]] == e[counts[1]] for e in entries):
+            name = CRPS_RANKS[api_key][0 if field == "engine" else 1]
     keys = np.array([np.nan if e[name] is None else e[name] for e in entries], dtype=np.float64)
     return rank_with_ties(keys, ascending=lower_better)

@@ -23,6 +23,9 @@ from forecasts.selectors import forecast_set_for_question
 from questions.models import Option, Question
 from questions.selectors import continuous_outcome
 
+from .bulk import rows_insert
+from .figures import SCORE_VALUES
+from .leaderboards import question_boards_write
 from .models import Score
 
 #: Score columns in the order of score_rows' tuples (and of the COPY)
@@ -121,49 +124,33 @@ def _as_crps(row: tuple) -> tuple:
 
 
 def score_rows_insert(rows: list[tuple]) -> None:
-    """COPY on PostgreSQL, bulk_create elsewhere (the embedded SQLite demo)."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        table = Score._meta.db_table
-        with (
-            connection.cursor() as cur,
-            cur.cursor.copy(f"COPY {table} ({', '.join(SCORE_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row([json.dumps(v) if isinstance(v, list) else v for v in row])
-    else:
-        Score.objects.bulk_create([Score(**dict(zip(SCORE_COLUMNS, r, strict=True))) for r in rows], batch_size=2000)
+    """Insert score rows (SCORE_COLUMNS tuples): a binary COPY on PostgreSQL, bulk_create
+    elsewhere (the embedded SQLite demo); scoring.bulk.rows_insert."""
+    rows_insert(Score, SCORE_COLUMNS, rows)
 
 
 def question_scores_write(*, question_id: int) -> int:
-    """Compute and store every score of a resolved question; returns the number of rows written.
+    """Compute and store every score of a resolved question, and its own leaderboard; returns
+    the number of score rows written.
 
     Locks the question row, so this serialises with resolution changes and with itself: running it
     twice, or concurrently, leaves the same rows. Loads all forecasts in one query, runs the pure
-    engine, then replaces the question's score rows in the same transaction (readers see the old
-    rows or the new ones, never a mix). On a question that is not resolved it deletes the rows."""
-    with transaction.atomic():
-        q = Question.objects.select_for_update().get(pk=question_id)
-        if q.state != Question.State.RESOLVED:
-            Score.objects.filter(question=q).delete()
-            Question.objects.filter(pk=q.pk).update(scored_version=q.resolution_version)
-            return 0
-        option_ids = [] if q.is_continuous else list(q.options.order_by("position").values_list("id", flat=True))
-        spec = _engine_spec(q, option_ids)
-        rows = _score(q, spec, forecast_set_for_question(question=q, n_options=spec.n_options), timezone.now())
-        Score.objects.filter(question=q).delete()
-        score_rows_insert(rows)
-        Question.objects.filter(pk=q.pk).update(scored_version=q.resolution_version)
-    return len(rows)
+    engine, then replaces the question's score rows and its question board in the same
+    transaction (readers see the old rows or the new ones, never a mix). On a question that is not
+    resolved it deletes them. The chunk job's path with one question (questions_scores_write)."""
+    Question.objects.only("pk").get(pk=question_id)  # a question that does not exist is an error
+    return questions_scores_write(question_ids=[question_id])
 
 
+# Unordered aggregates: every array of a group lists its rows in the one order the aggregation
+# reads them (an ORDER BY in each would sort each column on its own, most of the query's time);
+# _bulk_sets puts them in id order.
 _BULK_FORECASTS_SQL = """
 SELECT question_id,
-       array_agg(user_id ORDER BY id),
-       array_agg((extract(epoch FROM created_at) * 1000000)::int8 ORDER BY id),
-       array_agg(kind = 'withdrawal' ORDER BY id),
-       array_agg(id ORDER BY id),
+       array_agg(user_id),
+       array_agg((extract(epoch FROM created_at) * 1000000)::int8),
+       array_agg(kind = 'withdrawal'),
+       array_agg(id),
        {probs}
 FROM forecasts_forecast
 WHERE question_id = ANY(%s)
@@ -184,12 +171,14 @@ def _bulk_sets(question_ids: list[int], probs_sql: str, matrix: Any) -> dict[int
     with connection.cursor() as cur:
         cur.execute(_BULK_FORECASTS_SQL.format(probs=probs_sql), [list(question_ids)])
         for qid, users, micros, wd, ids, *cols in cur.fetchall():
+            seq = np.array(ids, dtype=np.int64)
+            order = np.argsort(seq, kind="stable")  # the forecasts in id order
             out[qid] = ForecastSet(
-                user=np.array(users, dtype=np.int64),
-                time=np.array(micros, dtype=np.int64) / 1e6,
-                probs=matrix(qid, len(users), cols),
-                withdrawn=np.array(wd, dtype=bool),
-                seq=np.array(ids, dtype=np.int64),
+                user=np.array(users, dtype=np.int64)[order],
+                time=(np.array(micros, dtype=np.int64) / 1e6)[order],
+                probs=matrix(qid, len(users), cols)[order],
+                withdrawn=np.array(wd, dtype=bool)[order],
+                seq=seq[order],
             )
     return out
 
@@ -197,7 +186,7 @@ def _bulk_sets(question_ids: list[int], probs_sql: str, matrix: Any) -> dict[int
 def _bulk_forecast_sets(question_ids: list[int], n_options: dict[int, int]) -> dict[int, ForecastSet]:
     """_bulk_sets of binary and multiple-choice questions: each option's probability as float8."""
     k_max = max(n_options.values(), default=2)
-    probs = ", ".join(f"array_agg((probabilities->>{j})::float8 ORDER BY id)" for j in range(k_max))
+    probs = ", ".join(f"array_agg((probabilities->>{j})::float8)" for j in range(k_max))
 
     def matrix(qid: int, n: int, cols: list) -> np.ndarray:
         k = n_options[qid]
@@ -218,7 +207,7 @@ def _bulk_cdf_sets(question_ids: list[int]) -> dict[int, ForecastSet]:
                 p[i] = row
         return p
 
-    return _bulk_sets(question_ids, "array_agg(COALESCE(cdf::text, 'null') ORDER BY id)", matrix)
+    return _bulk_sets(question_ids, "array_agg(COALESCE(cdf::text, 'null'))", matrix)
 
 
 def questions_scores_write(*, question_ids: list[int]) -> int:
@@ -228,7 +217,8 @@ def questions_scores_write(*, question_ids: list[int]) -> int:
     question rows are locked (in id order, the lock every writer of a question takes first), their
     options and forecasts read in bulk (the CDFs of numeric and date questions by a second query,
     only when the chunk has any), the engine run per question, and the old rows replaced by one
-    DELETE and one COPY, all in one transaction. Idempotent, like the per-question job."""
+    DELETE and one COPY, then the questions' own boards by one more of each
+    (leaderboards.question_boards_write), all in one transaction. Idempotent."""
     ids = sorted(set(int(i) for i in question_ids))
     if not ids:
         return 0
@@ -252,10 +242,20 @@ def questions_scores_write(*, question_ids: list[int]) -> int:
         else:  # SQLite (the embedded demo): one query per question
             sets = {q.pk: forecast_set_for_question(question=q, n_options=specs[q.pk].n_options) for q in resolved}
         now = timezone.now()
-        rows: list[tuple] = []
-        for q in resolved:
-            rows.extend(_score(q, specs[q.pk], sets.get(q.pk), now))
+        per_question = {q.pk: _score(q, specs[q.pk], sets.get(q.pk), now) for q in resolved}
+        rows = [row for q in resolved for row in per_question[q.pk]]
         Score.objects.filter(question_id__in=ids).delete()
         score_rows_insert(rows)
         Question.objects.filter(pk__in=ids).update(scored_version=F("resolution_version"))
+        board_scores = {q.pk: [_board_values(r) for r in per_question.get(q.pk, ())] for q in questions}
+        question_boards_write(scores=board_scores, now=now)
     return len(rows)
+
+
+#: positions in SCORE_COLUMNS of the leaderboards' SCORE_VALUES
+_VALUE_POSITIONS = tuple(SCORE_COLUMNS.index(name) for name in SCORE_VALUES)
+
+
+def _board_values(row: tuple) -> tuple:
+    """A score row (SCORE_COLUMNS) as the leaderboards read it back (SCORE_VALUES)."""
+    return tuple(row[i] for i in _VALUE_POSITIONS)

@@ -17,18 +17,19 @@ RETRY = {"autoretry_for": RETRYABLE, "retry_backoff": 2, "retry_backoff_max": 12
 @shared_task(bind=True, retry_jitter=True, **RETRY)
 def question_score(self, question_id: int) -> int:
     """Score a resolved question (or clear the scores of one that no longer is: annulment,
-    un-resolution), then enqueue the recompute of its leaderboards. A failed enqueue retries the
-    whole task (idempotent)."""
+    un-resolution) and write its own leaderboard with them, then enqueue the recompute of its
+    series and global boards. A failed enqueue retries the whole task (idempotent)."""
     n = services.question_scores_write(question_id=question_id)
-    leaderboards_recompute.delay(question_id)
+    leaderboards_recompute.delay(question_id, question_board=False)
     return n
 
 
 @shared_task(bind=True, **RETRY)
-def leaderboards_recompute(self, question_id: int) -> None:
-    """Recompute the materialised leaderboards of a question's scopes (question, series, global)
-    from the stored scores, and invalidate their cached reads."""
-    leaderboards.leaderboards_recompute(question_id=question_id)
+def leaderboards_recompute(self, question_id: int, question_board: bool = True) -> None:
+    """Recompute the materialised leaderboards of a question's scopes (question unless
+    `question_board` is False, series, global) from the stored scores, and invalidate their
+    cached reads."""
+    leaderboards.leaderboards_recompute(question_id=question_id, question_board=question_board)
 
 
 @shared_task(bind=True, **RETRY)
@@ -41,11 +42,12 @@ def scores_write_chunk(self, question_ids: list[int]) -> dict:
 
 
 @shared_task(bind=True, **RETRY)
-def leaderboards_recompute_all(self, chunk_results: list | None = None) -> dict:
+def leaderboards_recompute_all(self, chunk_results: list | None = None, questions: bool = True) -> dict:
     """Recompute every materialised leaderboard (the callback of the rescore fan-out's chord,
-    which Celery runs once, after every chunk job of the group has succeeded)."""
+    which Celery runs once, after every chunk job of the group has succeeded; with `questions`
+    False, as the chord sends it, not the question boards, which the chunk jobs wrote)."""
     started = timezone.now()
-    leaderboards.leaderboards_recompute_all()
+    leaderboards.leaderboards_recompute_all(questions=questions)
     return {
         "hostname": self.request.hostname or "eager",
         "chunks": len(chunk_results or []),
@@ -63,7 +65,7 @@ def rescore_fanout(question_ids: list[int], *, chunk_size: int = 50):
 
     ids = sorted(question_ids)
     chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)] or [[]]
-    return chord(group(scores_write_chunk.s(c) for c in chunks))(leaderboards_recompute_all.s())
+    return chord(group(scores_write_chunk.s(c) for c in chunks))(leaderboards_recompute_all.s(questions=False))
 
 
 @shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=5, max_retries=3)

@@ -109,10 +109,19 @@ def test_fanout_spreads_over_two_workers_and_recomputes_leaderboards_once(make_u
     logs = "".join(w.log.read_text() for w in workers)
     assert logs.count("scoring.tasks.scores_write_chunk[") >= 2 * len(ids)  # received + succeeded
     assert logs.count("scoring.tasks.leaderboards_recompute_all[") == 2  # once: received + succeeded
-    # the leaderboards were rebuilt after the last score was written
+    # the global and series boards were rebuilt after the last score was written; each question's
+    # own board was written with its scores, by the chunk job that scored it
     last_score = max(Score.objects.values_list("computed_at", flat=True))
     assert datetime.fromisoformat(callback["started_at"]) >= last_score
-    assert min(LeaderboardEntry.objects.values_list("updated_at", flat=True)) >= last_score
+    boards = LeaderboardEntry.objects.exclude(scope_key__startswith="question:")
+    assert min(boards.values_list("updated_at", flat=True)) >= last_score
+    computed = dict(Score.objects.values_list("question_id", "computed_at"))
+    question_boards = LeaderboardEntry.objects.filter(scope_key__startswith="question:")
+    assert {key for key, _ in question_boards.values_list("scope_key", "updated_at")} == {
+        f"question:{qid}" for qid in computed
+    }
+    for key, updated in question_boards.values_list("scope_key", "updated_at"):
+        assert updated == computed[int(key.partition(":")[2])]
     fanned = _scores(), _entries()
     assert fanned[0] and fanned[1]
     call_command("rescore", "--quiet")  # the sequential run, in this process

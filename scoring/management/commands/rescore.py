@@ -4,8 +4,8 @@ Scores every resolved question and every question that still has score rows or s
 (which the job clears), in chunks of questions: each chunk is one transaction that locks its
 question rows, reads all their forecasts in one query, runs the engine per question and replaces
 their score rows with one DELETE and one COPY (scoring.services.questions_scores_write; numeric
-and date questions alike, their CDFs read by a second bulk query). Then every materialised
-leaderboard is rebuilt once. Both steps are idempotent, so it is safe to rerun
+and date questions alike, their CDFs read by a second bulk query), and their question boards the
+same way. Then the other materialised leaderboards (global, the series) are rebuilt once. Both steps are idempotent, so it is safe to rerun
 at any time; a progress bar goes to standard error unless --quiet.
 
 --processes N runs the chunks in N local processes (one per core). --fanout enqueues them instead,
@@ -80,7 +80,7 @@ class Command(BaseCommand):
 
         from django.db import connections
 
-        keys = leaderboard_scope_keys()
+        keys = leaderboard_scope_keys(questions=False)  # the scoring chunks wrote the question boards
         parts = [keys[:1]] + [keys[i : i + 25] for i in range(1, len(keys), 25)]
         connections.close_all()
         done = 0
@@ -154,7 +154,7 @@ class Command(BaseCommand):
         if options["processes"] > 1:
             self._leaderboards_in_pool(options["processes"], progress, lb_peaks)
         else:
-            leaderboards_recompute_all(progress=progress)
+            leaderboards_recompute_all(progress=progress, questions=False)
         self.stdout.write(f"rescored {len(ids)} questions ({rows} score rows); leaderboards rebuilt")
         if options["verbosity"] >= 2:
             peak = _peak_mib() + max(sum(child_peaks), sum(lb_peaks))
