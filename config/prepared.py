@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import psycopg
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -31,7 +32,21 @@ def compiled_sql(name: str, alias: str, build: Callable[[str], QuerySet], placeh
 
 
 def fetch_one(alias: str, sql: str, params: Sequence[Any]) -> tuple | None:
-    """Execute `sql` on `alias` and return its first row (None when there is none)."""
-    with connections[alias].cursor() as cursor:
+    """Execute `sql` on `alias` and return its first row (None when there is none).
+
+    On PostgreSQL through a cursor with server-side parameters (psycopg's Cursor, where Django's
+    own is a ClientCursor that quotes every parameter into the text in Python), wrapped as Django
+    wraps its cursors (errors, query logging), so psycopg prepares the statement on the server once
+    it has run a few times on a connection (psycopg's prepare_threshold; set it to None in the
+    database OPTIONS behind a pooler that cannot keep prepared statements)."""
+    conn = connections[alias]
+    if conn.vendor != "postgresql":
+        cursor = conn.cursor()
+    else:
+        conn.ensure_connection()
+        conn.validate_thread_sharing()
+        raw = psycopg.Cursor(conn.connection)
+        cursor = conn.make_debug_cursor(raw) if conn.queries_logged else conn.make_cursor(raw)
+    with cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
