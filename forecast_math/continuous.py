@@ -504,13 +504,16 @@ def make_valid(c: np.ndarray) -> np.ndarray:
     forecasts' steps, up to rounding (a per-point median, weighted median or mean of functions
     that each rise by at least s rises by at least s), and keeps the bound rules, so this only
     repairs rounding; NaN rows stay NaN."""
-    c = np.array(c, dtype=np.float64)
+    c = np.asarray(c, dtype=np.float64)
     ramp = (MIN_STEP - ROUND_TOL / 2) * np.arange(GRID, dtype=np.float64)
     d = c - ramp
     with np.errstate(invalid="ignore"):
         np.maximum.accumulate(d, axis=-1, out=d)
-        out = np.minimum(np.maximum(c, d + ramp), 1.0)
-    return np.where(np.isnan(c), np.nan, out)
+        d += ramp
+        # NaN propagates through every step (a NaN row stays NaN), in place
+        np.maximum(c, d, out=d)
+        np.minimum(d, 1.0, out=d)
+    return d
 
 
 def aggregate_cdfs(cdfs, method: str, weights=None, *, made_at=None) -> np.ndarray:

@@ -40,6 +40,14 @@ is the definition itself). Two ways to evaluate a window:
   of VALUE_BLOCK consecutive values in every segment is one matrix product; only the crossing
   block is summed forecast by forecast. The work per segment no longer grows with sqrt(N).
 
+Many columns (the 201 points of a CDF): the weights do not depend on the column, only the value
+order does. The value orders of a block's candidates are kept for every column at once
+(``_value_orders``: one filter, one merge over all columns laid end to end); the window method's
+per-block value sums of every column are one matrix product of the weights with the block
+indicators (``_ManyColumns``), and the Taylor blocks read the crossing block's weights from one
+(rows x candidates) matrix of exact weights. Only the per-column bookkeeping of the Taylor
+blocks still loops over the columns.
+
 With the window sizes used, all but a fraction of a percent to a few percent of the segments are
 certified at the first attempt. When a window holds every standing forecast (small N) the result
 is the plain definition, as in ``aggregates.row_weighted_median``, up to the order in which the
@@ -52,7 +60,7 @@ import math
 
 import numpy as np
 
-from .aggregates import WEIGHTED_MEDIAN_RTOL, event_ranks
+from .aggregates import WEIGHTED_MEDIAN_RTOL
 from .sweep import Changes, kth_smallest
 
 #: first window: the newest ``max(WINDOW_MIN, 2 sqrt(N) WINDOW_C)`` standing forecasts
@@ -68,6 +76,14 @@ CHUNK_ROWS = 32
 SUM_BLOCK = 64
 #: rounding allowance of a cumulative weight, per summed term, relative to the total
 ROUNDING = 4e-16
+#: from this many columns (the points of a CDF) the window method sums blocks of values for all
+#: columns at once (``_ManyColumns``)
+MANY_COLUMNS = 16
+#: ... while a block has at most this many candidates (the product of the weights with the block
+#: indicators grows with candidates x blocks, the column loop with the candidates)
+MANY_MAX_CANDIDATES = 2560
+#: value blocks per column in that product, at most (each at least SUM_BLOCK values)
+MANY_BLOCKS = 16
 
 # the Taylor blocks (segments with at least TAYLOR_MIN_N standing forecasts; twice that for one
 # option)
@@ -144,11 +160,10 @@ def recency_weighted_medians(
         columns=[0] if complement else list(range(k)),
         complement=complement,
     )
-    st.vranks = [event_ranks(st.vals[:, j]) for j in st.columns]
-    st.sorted_cache = [None] * len(st.columns)
     n_max = int(n_active.max())
     st.sq = np.sqrt(np.arange(n_max + 1, dtype=np.float64))
     st.tail = _tail_sums(n_max, st.sq)
+    st.vranks = _value_ranks(st.vals[:, st.columns])
     nr = n_active[rows]
     target = np.minimum(nr, np.maximum(WINDOW_MIN, np.ceil(2.0 * st.sq[nr] * WINDOW_C).astype(np.int64)))
     # (the window method computes the weights once for all options, so Taylor blocks pay off
@@ -179,6 +194,16 @@ def recency_weighted_medians(
     return out
 
 
+def _value_ranks(vals: np.ndarray) -> np.ndarray:
+    """``aggregates.event_ranks`` of every column of ``vals`` (items x columns) at once, as a
+    (columns x items) array."""
+    v = np.ascontiguousarray(vals.T)
+    kc, m = v.shape
+    ranks = np.empty((kc, m), dtype=np.int64)
+    np.put_along_axis(ranks, np.argsort(v, axis=1, kind="stable"), np.arange(m, dtype=np.int64)[None, :], axis=1)
+    return ranks
+
+
 class _State:
     """The items in entering order (a, b, vals), per-segment counts, and tables."""
 
@@ -189,34 +214,42 @@ class _State:
         self.vals = vals
         self.n = n
         self.columns = columns
-        self.vranks: list[np.ndarray] = []
+        self.vranks = np.zeros((0, 0), dtype=np.int64)
         self.sq = np.zeros(0)
         self.tail = np.zeros(0)
         self.taylor: _Taylor | None = None
-        self.sorted_cache: list = []
+        self.sorted_cache: tuple | None = None
 
 
-def _value_order(st: _State, ci: int, r_lo: int, r_hi: int, qf: int, cand: np.ndarray) -> np.ndarray:
-    """``perm`` such that ``cand[perm]`` is sorted by the values of column ``st.columns[ci]``.
+def _value_orders(st: _State, r_lo: int, r_hi: int, qf: int, cand: np.ndarray) -> np.ndarray:
+    """``perms`` (columns x candidates) such that ``cand[perms[ci]]`` is sorted by the values of
+    column ``st.columns[ci]``, for every column at once.
 
     ``cand`` is every item with an entering rank in [r_lo, r_hi) still standing after segment
     ``qf``, in entering order. Consecutive blocks share most candidates, so the previous block's
-    sorted list is updated (filtered, merged with the new items) instead of sorting again."""
-    vr = st.vranks[ci]
-    prev = st.sorted_cache[ci]
+    sorted lists are updated (filtered, merged with the new items) instead of sorting again: the
+    filter drops the same items from every column, and the merge is one search and one insert
+    over all columns laid end to end (each column's value ranks offset by its index times the
+    number of items, so that the concatenation is sorted)."""
+    vr = st.vranks  # columns x items
+    kc, m = vr.shape
+    off = (np.arange(kc, dtype=np.int64) * m)[:, None]
+    flat = vr.ravel()
+    prev = st.sorted_cache
     if prev is None or prev[1] > r_hi or prev[2] > qf:
-        vs = cand[np.argsort(vr[cand], kind="stable")]
+        vs = cand[np.argsort(vr[:, cand], axis=1, kind="stable")]
     else:
         vs_prev, p_lo, p_hi = prev[0], prev[1], prev[3]
-        keep = vs_prev[(vs_prev >= r_lo) & (vs_prev < r_hi) & (st.b[vs_prev] > qf)]
+        keep = (vs_prev >= r_lo) & (vs_prev < r_hi) & (st.b[vs_prev] > qf)
+        vs = vs_prev[keep].reshape(kc, -1)  # the same number of items kept in every column
         add = np.concatenate([np.arange(r_lo, min(p_lo, r_hi)), np.arange(max(p_hi, r_lo), r_hi)])
         add = add[st.b[add] > qf]
         if add.shape[0]:
-            add = add[np.argsort(vr[add], kind="stable")]
-            vs = np.insert(keep, np.searchsorted(vr[keep], vr[add]), add)
-        else:
-            vs = keep
-    st.sorted_cache[ci] = (vs, r_lo, qf, r_hi)
+            add = add[np.argsort(vr[:, add], axis=1, kind="stable")]  # columns x new items
+            # value ranks offset by column: the columns end to end form one sorted sequence
+            at = np.searchsorted((np.take(flat, vs + off) + off).ravel(), (np.take(flat, add + off) + off).ravel())
+            vs = np.insert(vs.ravel(), at, add.ravel()).reshape(kc, -1)
+    st.sorted_cache = (vs, r_lo, qf, r_hi)
     where = np.empty(r_hi - r_lo, dtype=np.int64)
     where[cand - r_lo] = np.arange(cand.shape[0])
     return where[vs - r_lo]
@@ -257,6 +290,31 @@ def _window_pass(st: _State, rows: np.ndarray, cut: np.ndarray, target: np.ndarr
     return np.concatenate(failed) if failed else np.zeros(0, dtype=np.int64)
 
 
+def _block_items(st: _State, g: np.ndarray, cut: np.ndarray):
+    """The candidates of the rows ``g`` (sorted segments) whose windows start at the entering
+    ranks ``cut``: every item with an entering rank in [min(cut), r_hi) still standing at the
+    first row (r_hi: past the last item entering by the last row). A candidate standing in every
+    row is *static*, the others (entering or leaving during the block) *dynamic*.
+
+    Returns (r_lo, r_hi, cand, their a, their b, is_stat, dyn (positions of the dynamic
+    candidates), dact (rows x dynamic: standing), cum_d (rows x (dynamic + 1): standing dynamic
+    candidates before each, cumulated), n (standing per row), ntail (standing items older than
+    the candidates, per row))."""
+    qf, ql = int(g[0]), int(g[-1])
+    r_lo = int(cut.min())
+    r_hi = int(np.searchsorted(st.a, ql, side="right"))
+    cand = r_lo + np.flatnonzero(st.b[r_lo:r_hi] > qf)
+    ca, cb = st.a[cand], st.b[cand]
+    is_stat = (ca <= qf) & (cb > ql)
+    dyn = np.flatnonzero(~is_stat)
+    dact = (ca[dyn][None, :] <= g[:, None]) & (cb[dyn][None, :] > g[:, None])
+    cum_d = np.zeros((g.shape[0], dyn.shape[0] + 1), dtype=np.int64)
+    np.cumsum(dact, axis=1, out=cum_d[:, 1:])
+    n = st.n[g]
+    ntail = n - int(np.count_nonzero(is_stat)) - cum_d[:, -1]
+    return r_lo, r_hi, cand, ca, cb, is_stat, dyn, dact, cum_d, n, ntail
+
+
 def _super_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Rows ``g`` (sorted) sharing one set of candidates: the forecasts of their windows.
 
@@ -265,20 +323,9 @@ def _super_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) ->
     ntail_q + (static candidates up to x) + (dynamic candidates up to x standing in q), the last
     term read from a small rows x dynamic prefix count, so a row's ranks in value order are one
     column gather."""
-    qf, ql = int(g[0]), int(g[-1])
-    r_lo = int(cut.min())
-    r_hi = int(np.searchsorted(st.a, ql, side="right"))
-    cand = r_lo + np.flatnonzero(st.b[r_lo:r_hi] > qf)
+    qf = int(g[0])
+    r_lo, r_hi, cand, ca, cb, is_stat, dyn, dact, cum_d, n, ntail = _block_items(st, g, cut)
     mc = cand.shape[0]
-    ca, cb = st.a[cand], st.b[cand]
-    is_stat = (ca <= qf) & (cb > ql)
-    dyn = np.flatnonzero(~is_stat)
-    nd = dyn.shape[0]
-    dact = (ca[dyn][None, :] <= g[:, None]) & (cb[dyn][None, :] > g[:, None])
-    cum_d = np.zeros((g.shape[0], nd + 1), dtype=np.int64)
-    np.cumsum(dact, axis=1, out=cum_d[:, 1:])
-    n = st.n[g]
-    ntail = n - int(np.count_nonzero(is_stat)) - cum_d[:, -1]
     n_stat_upto = np.cumsum(is_stat)  # static candidates up to and including each one
     n_dyn_upto = np.cumsum(~is_stat)  # dynamic candidates up to and including each one
     exact = ntail == 0
@@ -296,7 +343,7 @@ def _super_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) ->
     ok = np.ones(nrow, dtype=bool)
     nblk = (mc + SUM_BLOCK - 1) // SUM_BLOCK
     mcp = nblk * SUM_BLOCK  # padded width: padding columns weigh 0
-    perms = [_value_order(st, ci, r_lo, r_hi, qf, cand) for ci in range(len(st.columns))]
+    perms = list(_value_orders(st, r_lo, r_hi, qf, cand))
     # The weights are computed in one layout: value order for a single column, else entering
     # order, gathered into each column's value order (the weights do not depend on the column).
     multi = len(perms) > 1
@@ -307,8 +354,10 @@ def _super_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) ->
     kd_l[:mc] = n_dyn_upto[lay]
     dyn_l = np.flatnonzero(~is_stat[lay])  # layout columns of the dynamic candidates
     dcol_l = kd_l[dyn_l] - 1
-    gathers = [np.concatenate([p, np.full(mcp - mc, mc, dtype=np.int64)]) for p in perms] if multi else [None]
-    picks = [(np.zeros(nrow, np.int64), np.zeros(nrow, np.int64), np.zeros(nrow, bool)) for _ in perms]
+    many = _ManyColumns(perms, mc, nrow) if len(perms) >= MANY_COLUMNS and mc <= MANY_MAX_CANDIDATES else None
+    loop = perms if many is None else []
+    gathers = [np.concatenate([p, np.full(mcp - mc, mc, dtype=np.int64)]) for p in loop] if multi else [None]
+    picks = [(np.zeros(nrow, np.int64), np.zeros(nrow, np.int64), np.zeros(nrow, bool)) for _ in loop]
     for c0 in range(0, nrow, CHUNK_ROWS):
         c1 = min(nrow, c0 + CHUNK_ROWS)
         if all_exact:
@@ -330,6 +379,11 @@ def _super_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) ->
         if fw.any():
             wl[fw, :mc] = 1.0
         wl[:, dyn_l] *= dact[c0:c1][:, dcol_l]
+        if many is not None:
+            standing = np.ones((c1 - c0, mc), dtype=bool)
+            standing[:, dyn_l[dyn_l < mc]] = dact[c0:c1][:, dcol_l[dyn_l < mc]]
+            ok[c0:c1] &= many.chunk(c0, wl, tail, n[c0:c1], exact[c0:c1], standing)
+            continue
         for (i1, i2, tie_all), perm, gather in zip(picks, perms, gathers, strict=True):
             w = wl if gather is None else np.take(wl, gather, axis=1)
             # cumulative weights: per block of SUM_BLOCK values, then within the crossing block
@@ -361,13 +415,93 @@ def _super_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) ->
             i1[c0:c1] = cand[perm[jc]]
             i2[c0:c1] = cand[perm[nxt]]
             tie_all[c0:c1] = tie
-    picks = [(col, *pick) for col, pick in zip(st.columns, picks, strict=True)]
+    if many is not None:
+        picks = [(col, many.i1[:, ci], many.i2[:, ci], many.tie[:, ci]) for ci, col in enumerate(st.columns)]
+        picks = [(col, cand[i1], cand[i2], tie) for col, i1, i2, tie in picks]
+    else:
+        picks = [(col, *pick) for col, pick in zip(st.columns, picks, strict=True)]
     good = np.flatnonzero(ok)
     for col, i1, i2, tie in picks:
         for c in (0, 1) if st.complement else (col,):
             v = np.where(tie, 0.5 * (st.vals[i1, c] + st.vals[i2, c]), st.vals[i1, c])
             out[g[good], c] = v[good]
     return g[~ok]
+
+
+class _ManyColumns:
+    """The window method's crossings for many columns at once (the points of a CDF).
+
+    The weights are the same for every column; only the value order differs. The weight of
+    each block of consecutive values of every column, in every row, is one matrix
+    product of the weights with the block indicators (candidates x columns * blocks); the
+    crossing block of each row and column is then summed value by value. Certification and
+    ties as in the single-column loop of ``_super_block``; ``chunk`` returns the rows certified
+    and keeps the picks (positions in the candidates) in ``i1``, ``i2``, ``tie`` (rows x columns)."""
+
+    def __init__(self, perms: list, mc: int, nrow: int):
+        kc = len(perms)
+        # at most MANY_BLOCKS blocks per column: the product's cost grows with their number, the
+        # sums inside the crossing blocks with their size
+        size = max(SUM_BLOCK, -(-mc // MANY_BLOCKS))
+        nblk = -(-mc // size)
+        self.mc, self.nblk, self.kc, self.size = mc, nblk, kc, size
+        self.perm = np.stack(perms)  # columns x candidates, value order
+        blk = np.arange(mc) // size
+        self.ind = np.zeros((mc, kc * nblk))
+        self.ind[self.perm, np.arange(kc)[:, None] * nblk + blk[None, :]] = 1.0
+        padded = np.full((kc, nblk * size), mc, dtype=np.int64)  # padding: a zero column
+        padded[:, :mc] = self.perm
+        self.blocks = padded.reshape(kc, nblk, size)
+        self.i1 = np.zeros((nrow, kc), dtype=np.int64)
+        self.i2 = np.zeros((nrow, kc), dtype=np.int64)
+        self.tie = np.zeros((nrow, kc), dtype=bool)
+
+    def chunk(self, c0, wl, tail, n, ex, standing) -> np.ndarray:
+        mc, nblk, kc, size = self.mc, self.nblk, self.kc, self.size
+        nr = wl.shape[0]
+        if wl.shape[1] == mc and nblk * size > mc:
+            wl = np.concatenate([wl, np.zeros((nr, 1))], axis=1)
+        ri = np.arange(nr)[:, None]
+        ci = np.arange(kc)[None, :]
+        # the product in slices of columns small enough for BLAS to stay single-threaded (as in
+        # _taylor_block: threads cost more CPU than they save here, and the machine may be shared)
+        sums = np.empty((nr, kc * nblk))
+        w_c = wl[:, :mc]
+        step = max(1, SINGLE_THREAD_GEMM // (nr * mc))
+        for j0 in range(0, kc * nblk, step):
+            np.matmul(w_c, self.ind[:, j0 : j0 + step], out=sums[:, j0 : j0 + step])
+        cb = np.cumsum(sums.reshape(nr, kc, nblk), axis=2)
+        tot = cb[:, :, -1] + tail[:, None]
+        half = 0.5 * tot
+        eps = WEIGHTED_MEDIAN_RTOL * tot
+        thr = half - eps
+        kb = np.minimum(np.count_nonzero(cb < thr[:, :, None], axis=2), nblk - 1)
+        start = np.where(kb > 0, cb[ri, ci, np.maximum(kb - 1, 0)], 0.0)
+        items = self.blocks[ci, kb]  # rows x columns x block size
+        inner = np.cumsum(wl[ri[:, :, None], items], axis=2)
+        inner += start[:, :, None]
+        jj = np.count_nonzero(inner < thr[:, :, None], axis=2)
+        cj = inner[ri, ci, np.minimum(jj, size - 1)]
+        prev = np.where(jj > 0, inner[ri, ci, np.maximum(jj - 1, 0)], start)
+        jx = kb * size + jj
+        jc = np.minimum(jx, mc - 1)
+        exc = ex[:, None]
+        tol = (ROUNDING * (n + mc) + 1e-15)[:, None] * tot
+        certain = (jx < mc) & (prev + tail[:, None] < thr - tol) & (cj > half + eps + tol)
+        # exact regime: a tie averages with the next standing value
+        tie = (np.abs(cj - half) <= eps) & exc
+        nxt = jc.copy()
+        for r, c in zip(*np.nonzero(tie), strict=True):
+            later = np.flatnonzero(standing[r, self.perm[c, jc[r, c] + 1 :]])
+            if later.shape[0]:
+                nxt[r, c] = jc[r, c] + 1 + later[0]
+            else:
+                tie[r, c] = False
+        rows = slice(c0, c0 + nr)
+        self.i1[rows] = self.perm[ci, jc]
+        self.i2[rows] = self.perm[ci, nxt]
+        self.tie[rows] = tie
+        return (exc | certain).all(axis=1)
 
 
 # --------------------------------------------------------------------------
@@ -465,23 +599,13 @@ def _taylor_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -
     (*dynamic*) are weighted exactly.
     """
     tt = st.taylor
-    qf, ql = int(g[0]), int(g[-1])
+    qf = int(g[0])
     nrow = g.shape[0]
     r = np.arange(nrow)
-    r_lo = int(cut.min())
-    r_hi = int(np.searchsorted(st.a, ql, side="right"))
-    cand = r_lo + np.flatnonzero(st.b[r_lo:r_hi] > qf)
+    r_lo, r_hi, cand, ca, cb, is_stat, dyn, dact, cum_d, n, ntail = _block_items(st, g, cut)
     mc = cand.shape[0]
-    ca, cb = st.a[cand], st.b[cand]
-    is_stat = (ca <= qf) & (cb > ql)
     stat = np.flatnonzero(is_stat)
-    dyn = np.flatnonzero(~is_stat)
     ns, nd = stat.shape[0], dyn.shape[0]
-    dact = (ca[dyn][None, :] <= g[:, None]) & (cb[dyn][None, :] > g[:, None])
-    cum_d = np.zeros((nrow, nd + 1), dtype=np.int64)
-    np.cumsum(dact, axis=1, out=cum_d[:, 1:])
-    n = st.n[g]
-    ntail = n - ns - cum_d[:, -1]
     # pieces: window forecasts removed during the block, oldest first
     y0 = np.flatnonzero(ca[dyn] <= qf)
     piece = np.searchsorted(dyn[y0], stat)
@@ -534,17 +658,40 @@ def _taylor_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -
     nstat_older = np.searchsorted(stat, dyn)
     dpos = (ntail - (p_lo - 1))[:, None] + nstat_older[None, :] + cum_d[:, 1:]
     wd = np.where(dact, tab[dpos], 0.0)
-    # per candidate, for the exact sums: rank = base_c + rank_tab[row, col_c] (a table index),
-    # standing = live_tab[row, col_c]; static: first-row rank minus the shift of its piece,
-    # dynamic: the rank from the dynamic prefix count
-    n_piece = shift.shape[1]
-    rank_tab = np.concatenate([-shift, dpos], axis=1)
-    live_tab = np.concatenate([np.ones((nrow, n_piece), dtype=bool), dact], axis=1)
-    base_c = np.zeros(mc, dtype=np.int64)
-    col_c = np.zeros(mc, dtype=np.int64)
-    base_c[stat] = p0 - (p_lo - 1)
-    col_c[stat] = piece
-    col_c[dyn] = n_piece + np.arange(nd)
+    # the exact weights inside the crossing blocks: a candidate's rank in row q is its first-row
+    # rank minus the shift of its piece (static) or its rank from the dynamic prefix count
+    # (dynamic); with many columns, every candidate's weight in every row at once (a zero
+    # column last for the padding), else per crossing block from the rank tables
+    if len(st.columns) >= MANY_COLUMNS:
+        wfull = np.zeros((nrow, mc + 1))
+        if ns:
+            wfull[:, stat] = np.take(tab, (p0 - (p_lo - 1))[None, :] - shift[:, piece], mode="clip")
+        if nd:
+            wfull[:, dyn] = wd
+        rowoff = r[:, None] * (mc + 1)
+
+        def crossing_weights(items):
+            return np.take(wfull, items + rowoff)
+
+    else:
+        n_piece = shift.shape[1]
+        rank_tab = np.concatenate([-shift, dpos], axis=1)
+        live_tab = np.concatenate([np.ones((nrow, n_piece), dtype=bool), dact], axis=1)
+        base_c = np.zeros(mc + 1, dtype=np.int64)
+        col_c = np.zeros(mc + 1, dtype=np.int64)
+        base_c[stat] = p0 - (p_lo - 1)
+        col_c[stat] = piece
+        col_c[dyn] = n_piece + np.arange(nd)
+
+        def crossing_weights(items):
+            flat = col_c[items]
+            flat += r[:, None] * rank_tab.shape[1]
+            pos = base_c[items]
+            pos += np.take(rank_tab, flat)
+            live = np.take(live_tab, flat)
+            live &= items < mc
+            return np.where(live, np.take(tab, pos, mode="clip"), 0.0)
+
     half = 0.5 * wtot
     eps = WEIGHTED_MEDIAN_RTOL * wtot
     thr = half - eps
@@ -553,8 +700,7 @@ def _taylor_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -
     sub = math.gcd(VALUE_BLOCK, SUM_BLOCK_T)
     ok = np.ones(nrow, dtype=bool)
     picks = []
-    for ci, col in enumerate(st.columns):
-        perm = _value_order(st, ci, r_lo, r_hi, qf, cand)
+    for col, perm in zip(st.columns, _value_orders(st, r_lo, r_hi, qf, cand), strict=True):
         upos = np.empty(mc, dtype=np.int64)
         upos[perm] = np.arange(mc)
         vb = upos // VALUE_BLOCK
@@ -578,21 +724,11 @@ def _taylor_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -
         bstar = np.count_nonzero(cum < thr[:, None], axis=1)
         bs = np.minimum(bstar, nb - 1)
         before = np.where(bstar > 0, cum[r, np.maximum(bs - 1, 0)], 0.0)
-        # the crossing block, forecast by forecast: a candidate's rank in row q is
-        # base + rank_tab[q, col] (static: first-row rank minus the piece's shift; dynamic: its
-        # rank from the dynamic prefix count), standing as live_tab[q, col]
-        padded = np.full(nb * VALUE_BLOCK, -1, dtype=np.int64)
+        # the crossing block, forecast by forecast
+        padded = np.full(nb * VALUE_BLOCK, mc, dtype=np.int64)
         padded[:mc] = perm
         items = padded.reshape(nb, VALUE_BLOCK)[bs]
-        valid = items >= 0
-        it = np.where(valid, items, 0)
-        flat = col_c[it]
-        flat += r[:, None] * rank_tab.shape[1]
-        pos = base_c[it]
-        pos += np.take(rank_tab, flat)
-        live = np.take(live_tab, flat)
-        live &= valid
-        w = np.where(live, np.take(tab, pos, mode="clip"), 0.0)
+        w = crossing_weights(items)
         # cumulative weights per `sub` values, then inside the crossing sub-block
         w3 = w.reshape(nrow, VALUE_BLOCK // sub, sub)
         cs = np.cumsum(w3.sum(axis=2), axis=1)
@@ -601,7 +737,7 @@ def _taylor_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -
         jc = np.minimum(jx, VALUE_BLOCK - 1)
         ok &= (bstar < nb) & (jx < VALUE_BLOCK)
         ok &= (prev + e_blk + tail < thr - tol) & (cj - e_blk > half + eps + tol)
-        picks.append((col, cand[np.maximum(items[r, jc], 0)]))
+        picks.append((col, cand[np.minimum(items[r, jc], mc - 1)]))
     good = np.flatnonzero(ok)
     for col, item in picks:
         for c in (0, 1) if st.complement else (col,):
