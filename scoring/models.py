@@ -96,9 +96,10 @@ class LeaderboardEntry(models.Model):
     """One materialised leaderboard row: a forecaster's (or, with user null, a crowd aggregate's)
     figures over the scored questions of one scope (scoring.md section 5).
 
-    Derived data, replaced wholesale per scope by scoring.leaderboards.leaderboards_recompute
-    after every scoring job, so that a read is one indexed query. `scope_key` is "global",
-    "series:<id>" or "question:<id>". The `rank_*` columns hold the competition rank (ties within
+    Derived data, replaced wholesale per scope after every scoring job (a question's own board by
+    the scoring job, with its scores; the series and global boards by
+    scoring.leaderboards.leaderboards_recompute), so that a read is one indexed query. `scope_key`
+    is "global", "series:<id>" or "question:<id>". The `rank_*` columns hold the competition rank (ties within
     1e-9 share a rank) by each rank key among the users with at least the scope's default
     `min_questions`; they are null for the crowd and for users below that threshold.
 
@@ -108,7 +109,9 @@ class LeaderboardEntry(models.Model):
     entry has none), the CRPS family over numeric and date questions only (`crps_questions` of them;
     relative_crps_sum 0 and relative_crps_mean null when there are none). The two are never added
     together, and the relative-Brier rank keys ignore numeric and date questions (an entry without
-    a Brier question ranks last, tied, on relative_brier_mean and brier_mean).
+    a Brier question ranks last, tied, on relative_brier_mean and brier_mean), except on a board
+    where no entry has a Brier question (a numeric or date question's own board), which those keys
+    rank by relative CRPS (scoring.figures.rank_entries).
     """
 
     scope_key = models.CharField(max_length=40)
