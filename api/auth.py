@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers, throttling
+from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.services import login_check, token_create
 from config.http import client_ip
 from config.schema import error_responses
+from config.throttles import AnonThrottle
 
 
-class LoginThrottle(throttling.AnonRateThrottle):
+class LoginThrottle(AnonThrottle):
     scope = "login"
 
 

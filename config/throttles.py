@@ -126,3 +126,13 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
+
+
+class AnonThrottle(WindowRateThrottle, throttling.AnonRateThrottle):
+    """DRF's anonymous-client throttle (scope "anon", keyed by client address), counted by one
+    script call."""
+
+
+class UserThrottle(WindowRateThrottle, throttling.UserRateThrottle):
+    """DRF's per-user throttle (scope "user"; anonymous clients by address), counted by one
+    script call."""

@@ -278,6 +278,25 @@ def test_login_and_forecast_submission_are_throttled(api, make_user, make_questi
     assert codes[:4] == [201] * 4 and codes[4:] == [429, 429]
 
 
+def test_default_throttles_count_anonymous_and_signed_in_reads_in_redis(api, make_user, client_for, monkeypatch):
+    # The default anon and user throttles are config.throttles' window throttles: DRF's rule, one
+    # Redis sorted set per client, so every web process counts the same requests.
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "3/min")
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "user", "4/min")  # it counts anonymous clients too
+    codes = [api.get("/api/v1/questions/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    refused = api.get("/api/v1/questions/")
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
+    assert refused.json()["error"]["code"] == "throttled"
+    anon_keys = cache.redis_client().keys(cache.make_key("throttle_anon_*"))
+    assert len(anon_keys) == 1 and cache.redis_client().zcard(anon_keys[0]) == 3  # the refused are not recorded
+    c = client_for(make_user("reader"))
+    assert [c.get("/api/v1/questions/").status_code for _ in range(5)] == [200] * 4 + [429]
+
+
 # --- CSRF, deployment, secrets, private fields -----------------------------------------------
 
 
