@@ -16,7 +16,7 @@ from questions import articles, selectors
 from questions.extraction import DEFAULT_HORIZON_DAYS
 from questions.models import Article, Candidate, Question
 
-from .questions import api_field_names
+from .questions import api_field_names, range_values
 from .serializers import VALUE_INPUT_SCHEMA, QuestionSerializer, documented
 
 CONTEXT_CHARS = 240
@@ -199,8 +199,12 @@ class CandidateApproveView(APIView):
         candidate = get_object_or_404(Candidate.objects.select_related("article"), pk=pk)
         s = ApproveSerializer(data=request.data)
         s.is_valid(raise_exception=True)
+        edits = dict(s.validated_data)
+        # An edited range is read as POST /questions/ reads one (a date question's bounds are instants)
+        question_type = edits.get("type") or (candidate.draft or {}).get("type", Question.Type.BINARY)
+        edits.update({k: v for k, v in range_values(edits, question_type).items() if v is not None})
         with api_field_names():
-            question = articles.candidate_approve(candidate=candidate, by=request.user, edits=dict(s.validated_data))
+            question = articles.candidate_approve(candidate=candidate, by=request.user, edits=edits)
         fresh = with_crowd(selectors.question_list(user=request.user)).get(pk=question.pk)
         return Response(QuestionSerializer(fresh, context={"request": request}).data, status=status.HTTP_201_CREATED)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -153,20 +154,27 @@ def api_field_names() -> Iterator[None]:
         raise type(e)(e.message, field=_API_NAMES[e.field], code=e.code) from None
 
 
-def _range(data: dict) -> dict:
-    """`lower` and `upper` of a new question as questions.services takes them, range_lower and
-    range_upper: numbers, a date question's ISO instants parsed to POSIX seconds by
-    questions.selectors.continuous_value (which names the field it refuses). Pops them from data."""
+def range_values(data: dict, question_type: str | None) -> dict[str, Any]:
+    """`lower` and `upper` as the API takes them (popped from `data`; None when absent), in the
+    units questions.services stores: numbers, a date question's ISO 8601 instants parsed to POSIX
+    seconds by questions.selectors.continuous_value, so the API refuses a bare number there (every
+    endpoint that takes a range: new questions and approved candidates). A refusal names the field."""
     out = {}
     errors: dict[str, list[str]] = {}
     for name in ("lower", "upper"):
         value = data.pop(name, None)
-        if value is not None and data.get("type") in CONTINUOUS_TYPES:
+        if value is not None and question_type in CONTINUOUS_TYPES:
             try:
-                value = selectors.continuous_value(question_type=data["type"], value=value, field=name)
+                value = selectors.continuous_value(question_type=question_type, value=value, field=name)
             except DomainError as e:
                 errors[name] = [e.message]
-        out[f"range_{name}"] = value
+        out[name] = value
     if errors:
         raise ValidationFailed(errors, message=next(f"{k}: {v[0]}" for k, v in errors.items()))
     return out
+
+
+def _range(data: dict) -> dict:
+    """`lower` and `upper` of a new question as questions.services takes them: range_lower and
+    range_upper (range_values)."""
+    return {f"range_{name}": value for name, value in range_values(data, data.get("type")).items()}
