@@ -462,17 +462,23 @@ def test_scores_leaderboards_calibration_and_export_carry_crps(celery_worker, ma
     assert float(row["relative_crps"]) == pytest.approx(people[ana.pk]["relative_crps"])
 
 
-def test_a_candidate_is_approved_as_a_numeric_question_with_its_range(client_for, staff):
+def _candidate(staff, text: str, phrase: str, **draft):
+    """An article of `text` ingested by `staff`, and a new candidate on its passage at `phrase`."""
     from questions.articles import article_ingest
     from questions.models import Candidate
 
-    text = "# Outlook\n\nWhat to look for: how many embassies reopen in Kabul by 2026.\n"
-    article, _ = article_ingest(data=text.encode(), filename="n.md", title="Numeric article", by=staff)
-    start = text.index("how many")
-    candidate = Candidate.objects.create(
+    article, _ = article_ingest(data=text.encode(), filename="c.md", title="Candidate article", by=staff)
+    start = text.index(phrase)
+    return Candidate.objects.create(
         article=article, start=start, end=start + 40, passage=text[start : start + 40], kind="explicit_question",
-        score=0.9, rank=99, draft={"close_time": "2030-01-01T00:00:00Z"},
+        score=0.9, rank=99, draft={"close_time": "2030-01-01T00:00:00Z", **draft},
     )  # fmt: skip
+
+
+def test_a_candidate_is_approved_as_a_numeric_question_with_its_range(client_for, staff):
+    text = "# Outlook\n\nWhat to look for: how many embassies reopen in Kabul by 2026.\n"
+    candidate = _candidate(staff, text, "how many")
+    article = candidate.article
     c = client_for(staff)
     url = f"/api/v1/candidates/{candidate.pk}/approve/"
     edits = {"type": "numeric", "title": "How many embassies will reopen in Kabul by 2026?", "lower": 0}
@@ -487,16 +493,10 @@ def test_a_candidate_is_approved_as_a_numeric_question_with_its_range(client_for
 
 
 def test_a_date_candidate_takes_its_edited_range_as_instants_as_a_new_question_does(client_for, staff):
-    from questions.articles import article_ingest
     from questions.models import Candidate
 
     text = "# Outlook\n\nWhat to look for: when India restores full embassy status in Kabul.\n"
-    article, _ = article_ingest(data=text.encode(), filename="d.md", title="Date article", by=staff)
-    start = text.index("when India")
-    candidate = Candidate.objects.create(
-        article=article, start=start, end=start + 40, passage=text[start : start + 40], kind="explicit_question",
-        score=0.9, rank=99, draft={"close_time": "2030-01-01T00:00:00Z", "type": "date"},
-    )  # fmt: skip
+    candidate = _candidate(staff, text, "when India", type="date")
     c = client_for(staff)
     url = f"/api/v1/candidates/{candidate.pk}/approve/"
     edits = {"title": "When will India restore full embassy status in Kabul?", "upper": "2028-01-01T00:00:00Z"}
