@@ -31,22 +31,33 @@ def compiled_sql(name: str, alias: str, build: Callable[[str], QuerySet], placeh
     return sql
 
 
+class _UnpreparedCursor(psycopg.Cursor):
+    """A server-side-binding cursor that never prepares: psycopg keeps no text of a prepared
+    statement's execution, which Django's query log (DEBUG, tests' query captures) would show."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=False, binary=binary)
+
+
 def fetch_one(alias: str, sql: str, params: Sequence[Any]) -> tuple | None:
     """Execute `sql` on `alias` and return its first row (None when there is none).
 
     On PostgreSQL through a cursor with server-side parameters (psycopg's Cursor, where Django's
     own is a ClientCursor that quotes every parameter into the text in Python), wrapped as Django
     wraps its cursors (errors, query logging), so psycopg prepares the statement on the server once
-    it has run a few times on a connection (psycopg's prepare_threshold; set it to None in the
-    database OPTIONS behind a pooler that cannot keep prepared statements)."""
+    it has run prepare_threshold times on a connection (DB_PREPARE_THRESHOLD, see the settings):
+    PostgreSQL then neither parses nor, after its first custom plans, plans it again. While queries
+    are logged it runs unprepared, so the log holds its text."""
     conn = connections[alias]
     if conn.vendor != "postgresql":
         cursor = conn.cursor()
     else:
         conn.ensure_connection()
         conn.validate_thread_sharing()
-        raw = psycopg.Cursor(conn.connection)
-        cursor = conn.make_debug_cursor(raw) if conn.queries_logged else conn.make_cursor(raw)
+        if conn.queries_logged:
+            cursor = conn.make_debug_cursor(_UnpreparedCursor(conn.connection))
+        else:
+            cursor = conn.make_cursor(psycopg.Cursor(conn.connection))
     with cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()

@@ -25,8 +25,12 @@ class Forecast(models.Model):
         FORECAST = "forecast"
         WITHDRAWAL = "withdrawal"
 
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="forecasts")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="forecasts")
+    # No single-column indexes on the two keys: the (question, created_at) and (user, question,
+    # created_at) indexes below lead with them, and every forecast stored maintains each index.
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="forecasts", db_index=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="forecasts", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FORECAST)
     created_at = models.DateTimeField(db_index=True)
     probabilities = models.JSONField(null=True, blank=True)
@@ -116,6 +120,18 @@ class CrowdPoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} on {self.question_id} from {self.time:%Y-%m-%d %H:%M}"
+
+
+class CrowdPending(models.Model):
+    """A crowd update of the question is queued and has not started: a forecast stored meanwhile
+    needs no job of its own (forecasts.pending). Written in the transaction that stores the
+    forecast, under the question's row lock; deleted by the job as it starts, under that lock."""
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    since = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"crowd update of {self.question_id} queued since {self.since:%Y-%m-%d %H:%M:%S}"
 
 
 class RationaleHide(models.Model):

@@ -13,7 +13,7 @@ from forecast_math.continuous import from_range_units, quantile
 from questions.models import Question
 from questions.selectors import value_json
 
-from .models import CrowdPoint, Forecast
+from .models import CrowdPending, CrowdPoint, Forecast
 
 
 def crowd_latest_prefetch(lookup: str = "crowd_points") -> Prefetch:
@@ -152,3 +152,8 @@ def cdf_summary(*, question: Question, cdf: list[float]) -> dict[str, Any]:
         for key, level in (("25", 0.25), ("50", 0.5), ("75", 0.75))
     }
     return {"quartiles": quartiles, "below": float(cdf[0]), "above": float(1.0 - cdf[-1])}
+
+
+def crowd_update_pending(*, question_id: int) -> bool:
+    """Whether a crowd update of the question is queued and has not started (forecasts.pending)."""
+    return CrowdPending.objects.filter(question_id=question_id).exists()

@@ -14,13 +14,13 @@ from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from accounts.services import token_check_sql, token_forget, token_touch
-from config.enqueue import enqueue_on_commit
 from config.exceptions import Conflict, DomainError
 from config.prepared import compiled_sql, fetch_one
 from questions.models import Option, Question
 
 from .models import Forecast, RationaleHide
-from .tasks import crowd_pending_key, crowd_update
+from .pending import crowd_mark, crowd_send, mark_sql
+from .tasks import crowd_update
 from .validation import continuous_forecast, probability_vector
 
 
@@ -147,7 +147,11 @@ def _save_signals_listened() -> bool:
 
 
 def _crowd_update_on_commit(question_id: int) -> None:
-    enqueue_on_commit(crowd_update, question_id, once_key=crowd_pending_key(question_id))
+    """In the transaction that stored a forecast or withdrawal, under the question's row lock:
+    mark its crowd update pending and send the job after commit, unless one is already queued
+    (forecasts.pending)."""
+    if crowd_mark(question_id=question_id, now=timezone.now()):
+        transaction.on_commit(lambda: crowd_send(crowd_update, question_id))
 
 
 def _insert_fields() -> list[Any]:
@@ -290,9 +294,10 @@ def _submit_statement(alias: str) -> tuple[str, list[Any]]:
     caller's API token at that instant (accounts.services.token_check_sql); `ins`
     inserts the forecast only when the token is valid and is the user's, the question is open at
     that instant (question_check_open's rules, in SQL) and its terms are those the forecast was
-    validated against. The last SELECT returns the locked row, the instant, the labels, the
-    token's id and last use (NULLs when it is not valid), and the new id (NULL when nothing was
-    inserted)."""
+    validated against; `pend` marks the question's crowd update pending when a forecast was
+    inserted (forecasts.pending). The last SELECT returns the locked row, the instant, the labels,
+    the token's id and last use (NULLs when it is not valid), the new id (NULL when nothing was
+    inserted), and whether the crowd update must be sent (the mark was made here)."""
     cached = _submit_sql.get(alias)
     if cached is not None:
         return cached
@@ -317,8 +322,11 @@ WITH q AS MATERIALIZED (
       AND n.now < CASE WHEN n.known_at < n.close_time THEN n.known_at ELSE n.close_time END
       AND {terms} AND n.labels = %s::text[]
     RETURNING id
+), pend AS (
+    {mark_sql("SELECT n.id, n.now FROM n WHERE EXISTS (SELECT 1 FROM ins)")}
 )
-SELECT n.*, tok.token_id, tok.last_used_at, (SELECT id FROM ins) FROM n LEFT JOIN tok ON true"""  # noqa: S608 - names and constants of ours only
+SELECT n.*, tok.token_id, tok.last_used_at, (SELECT id FROM ins), EXISTS (SELECT 1 FROM pend)
+FROM n LEFT JOIN tok ON true"""  # noqa: S608 - names and constants of ours only
     cached = _submit_sql[alias] = (sql, fields)
     return cached
 
@@ -381,7 +389,7 @@ def forecast_submit_fast(
     if result is None:
         return None
     k = len(_LOCKED_FIELDS)
-    now, locked_labels, token_id, last_used_at, forecast_id = result[k:]
+    now, locked_labels, token_id, last_used_at, forecast_id, marked = result[k:]
     if token_id is None:
         token_forget(key_hash=token_hash)
     else:
@@ -393,7 +401,8 @@ def forecast_submit_fast(
     row.question, row.created_at, row.pk = q, now, forecast_id
     row._state.adding = False
     row._state.db = alias
-    _crowd_update_on_commit(q.pk)
+    if marked:  # the statement marked the crowd update pending: send it (at once in autocommit)
+        transaction.on_commit(lambda: crowd_send(crowd_update, q.pk), using=alias)
     return row, q, list(locked_labels)
 
 

@@ -88,6 +88,17 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # psycopg prepares a statement run this many times on one connection, on server-side-binding
+    # cursors only: config.prepared's hot statements (Django's own cursors bind client-side and are
+    # never prepared). Django leaves it None (never), which parses and plans the submission's
+    # statement on every request. "off" behind a pooler that cannot keep prepared statements.
+    _threshold = os.environ.get("DB_PREPARE_THRESHOLD", "2").strip().lower()
+    if _threshold not in ("off", "none", "") and not _threshold.isdigit():
+        raise ImproperlyConfigured(f"DB_PREPARE_THRESHOLD must be a whole number or off, not {_threshold!r}")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        int(_threshold) if _threshold.isdigit() else None
+    )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # SQLite serialises writers; a generous timeout keeps the demo's eager tasks from failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -341,3 +341,105 @@ def test_the_window_and_retry_after_are_drfs(token_client, binary_q, settings, m
     clock["t"] += 25
     assert c.post(_url(binary_q), {"probability": 0.5}, format="json").status_code == 201
     assert Forecast.objects.filter(question=binary_q).count() == 3
+
+
+def test_the_statement_is_prepared_once_per_connection_and_planned_generically(token_client, binary_q):
+    """PostgreSQL prepares the submission's statement (DB_PREPARE_THRESHOLD, 2 by default) and,
+    after its first few custom plans, runs a generic plan: a submission is neither parsed nor
+    planned again (Django's default, no preparing, re-planned it on every request)."""
+    assert connection.settings_dict["OPTIONS"]["prepare_threshold"] == 2
+    c = token_client()
+    for i in range(12):  # not under a query capture: a logged statement runs unprepared (its text is logged)
+        assert c.post(_url(binary_q), {"probability": 0.3 + i / 100}, format="json").status_code == 201
+    assert Forecast.objects.filter(question=binary_q).count() == 12
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{STATEMENT}%"],
+        )
+        plans = cur.fetchall()
+    assert len(plans) == 1  # one prepared statement, reused by every submission
+    generic, custom = plans[0]
+    assert custom == 5 and generic == 12 - 2 - custom  # the first 2 runs unprepared, 5 custom plans, then generic
+
+
+def test_the_statement_marks_the_crowd_update_and_a_burst_sends_one_job(
+    token_client, binary_q, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The fast path's statement makes the crowd update's pending mark itself (no cache round
+    trip): the first forecast of a burst sends the job, the others find the mark; once the job has
+    started (deleting the mark) the next forecast sends again."""
+    from forecasts.selectors import crowd_update_pending
+    from forecasts.tasks import crowd_update
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(crowd_update, "apply_async", lambda args, **kw: sent.append(tuple(args)))
+    clients = [token_client() for _ in range(4)]
+    for i, c in enumerate(clients):
+        with django_capture_on_commit_callbacks(execute=True):
+            r, stored = _post(c, _url(binary_q), {"probability": 0.2 + i / 10})
+        assert stored, r.content
+    assert sent == [(binary_q.pk,)] and crowd_update_pending(question_id=binary_q.pk)
+    monkeypatch.undo()
+    crowd_update.apply(args=(binary_q.pk,))  # the worker takes it: the mark goes, the history is written
+    assert not crowd_update_pending(question_id=binary_q.pk)
+    monkeypatch.setattr(crowd_update, "apply_async", lambda args, **kw: sent.append(tuple(args)))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(clients[0], _url(binary_q), {"probability": 0.9})[1]
+    assert sent == [(binary_q.pk,), (binary_q.pk,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_crowd_job_waits_for_a_forecast_that_found_its_mark(make_user, make_question, monkeypatch):
+    """A forecast whose transaction found the pending mark (so sent no job) holds the question's
+    row lock until it commits; the job deletes the mark under that lock, so it reads the history
+    only after that forecast is stored, and the history ends with it."""
+    from forecasts.crowd import question_crowd_write
+    from forecasts.models import CrowdPoint
+    from forecasts.pending import crowd_unmark
+    from forecasts.selectors import crowd_update_pending
+    from forecasts.services import forecast_submit
+    from forecasts.tasks import crowd_update
+
+    sent: list[tuple] = []  # the job is queued, and no worker takes it: this test runs it below
+    monkeypatch.setattr(crowd_update, "apply_async", lambda args, **kw: sent.append(tuple(args)))
+    q = make_question(title="Coalesced?")
+    users = [make_user() for _ in range(4)]
+    for i, u in enumerate(users[:3]):
+        forecast_submit(user=u, question=q, payload={"probability": 0.2 + 0.1 * i})
+    assert sent == [(q.pk,)] and crowd_update_pending(question_id=q.pk)
+    locked, release, done = threading.Event(), threading.Event(), {}
+
+    def late_forecast():
+        try:
+            with transaction.atomic():
+                Question.objects.select_for_update().get(pk=q.pk)
+                locked.set()
+                release.wait(10)
+                done["forecast"] = forecast_submit(user=users[3], question=q, payload={"probability": 0.9})
+        finally:
+            connection.close()
+
+    t = threading.Thread(target=late_forecast)
+    t.start()
+    assert locked.wait(10)
+
+    def job():
+        try:
+            crowd_unmark(question_id=q.pk)
+            done["unmarked"] = True
+            question_crowd_write(question_id=q.pk)
+        finally:
+            connection.close()
+
+    j = threading.Thread(target=job)
+    j.start()
+    j.join(0.5)
+    assert j.is_alive() and "unmarked" not in done, "the job waits for the forecast's transaction"
+    release.set()
+    t.join(10)
+    j.join(10)
+    assert sent == [(q.pk,)], "the late forecast found the mark and sent nothing"
+    latest = CrowdPoint.objects.get(question=q, method="median", is_latest=True)
+    assert latest.through_forecast_id == done["forecast"].pk and latest.n_forecasters == 4
+    assert not crowd_update_pending(question_id=q.pk)

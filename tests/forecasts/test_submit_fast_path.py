@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 
 from accounts.services import token_create
 from forecasts.models import Forecast
-from forecasts.selectors import questions_needing_crowd
-from forecasts.tasks import crowd_pending_key, crowd_update
+from forecasts.selectors import crowd_update_pending, questions_needing_crowd
+from forecasts.tasks import crowd_update
 
 
 def _url(q) -> str:
@@ -36,13 +35,13 @@ def test_a_burst_enqueues_one_crowd_update_and_the_history_ends_complete(
             r = client_for(u).post(_url(binary_q), {"probability": 0.1 + 0.1 * i}, format="json")
         assert r.status_code == 201, r.content
     assert queued == [(binary_q.pk,)]  # one job for the burst
-    assert cache.get(crowd_pending_key(binary_q.pk)) is not None
+    assert crowd_update_pending(question_id=binary_q.pk)
     assert binary_q.pk in questions_needing_crowd()
 
-    # The worker takes the job: it clears the key first, then brings the history up to date.
+    # The worker takes the job: it deletes the mark first, then brings the history up to date.
     monkeypatch.undo()
     crowd_update.apply(args=(binary_q.pk,))
-    assert cache.get(crowd_pending_key(binary_q.pk)) is None
+    assert not crowd_update_pending(question_id=binary_q.pk)
     assert binary_q.pk not in questions_needing_crowd()
 
     # The next forecast enqueues (and here, eagerly, runs) an update of its own.
@@ -50,11 +49,11 @@ def test_a_burst_enqueues_one_crowd_update_and_the_history_ends_complete(
         r = client_for(users[0]).post(_url(binary_q), {"probability": 0.9}, format="json")
     assert r.status_code == 201
     assert binary_q.pk not in questions_needing_crowd()
-    assert cache.get(crowd_pending_key(binary_q.pk)) is None
+    assert not crowd_update_pending(question_id=binary_q.pk)
     assert Forecast.objects.filter(question=binary_q).count() == 6
 
 
-def test_coalescing_is_per_question_and_a_failed_send_does_not_hold_the_key(
+def test_coalescing_is_per_question_and_a_failed_send_does_not_hold_the_mark(
     make_user, client_for, make_question, monkeypatch, django_capture_on_commit_callbacks
 ):
     from kombu.exceptions import OperationalError
@@ -69,7 +68,7 @@ def test_coalescing_is_per_question_and_a_failed_send_does_not_hold_the_key(
     monkeypatch.setattr(crowd_update, "apply_async", down)
     with django_capture_on_commit_callbacks(execute=True):
         assert client_for(u).post(_url(a), {"probability": 0.3}, format="json").status_code == 201
-    assert cache.get(crowd_pending_key(a.pk)) is None  # not enqueued: the next forecast tries again
+    assert not crowd_update_pending(question_id=a.pk)  # not enqueued: the next forecast tries again
     monkeypatch.setattr(crowd_update, "apply_async", lambda args, **kw: sent.append(tuple(args)))
     for q in (a, b, a, b):
         with django_capture_on_commit_callbacks(execute=True):
