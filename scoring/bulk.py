@@ -4,7 +4,8 @@ formatting), bulk_create elsewhere (the embedded SQLite demo)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import chain
 
 from django.db import connection, models
 
@@ -14,12 +15,17 @@ def _pg_type(field: models.Field) -> str:
     return field.db_type(connection).partition("(")[0].strip()
 
 
-def rows_insert(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence]) -> None:
+def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence]) -> None:
     """Insert `rows` (tuples of the fields `names`, attribute names, in that order) into `model`'s
     table. The values must be of the columns' Python types (int, float, str, datetime, None; a
-    list for a JSON column)."""
-    if not rows:
+    list for a JSON column). `rows` may be a generator: on PostgreSQL each row is sent as it comes
+    (psycopg flushes its buffer every few kilobytes), so the server stores the first rows while the
+    next are being made."""
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
         return
+    rows = chain((first,), it)
     fields = {f.attname: f for f in model._meta.concrete_fields}
     if connection.vendor != "postgresql":
         objs = [model(**dict(zip(names, row, strict=True))) for row in rows]

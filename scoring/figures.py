@@ -84,15 +84,16 @@ def columns(rows: list[tuple]) -> dict[str, np.ndarray]:
     return {"user": user, **floats}
 
 
-def aggregate_rows(rows: list[tuple], *, bootstrap: bool) -> list[dict]:
-    """Per-user figures (engine keys) of the given Score rows, any number of questions."""
+def aggregate_rows(rows: list[tuple], *, bootstrap: bool, intervals=None) -> list[dict]:
+    """Per-user figures (engine keys) of the given Score rows, any number of questions.
+    `intervals`: build_leaderboard's (how the bootstrap is run; the same numbers)."""
     if not rows:
         return []
     c = columns(rows)
     return build_leaderboard(
         c["user"], c["relative_brier"], c["brier_mean"], c["participation"], c["baseline"], c["peer"],
         c["relative_crps"], rank_by="sum_relative_brier", min_questions=1, bootstrap=bootstrap,
-        replicates=BOOTSTRAP_REPLICATES, seed=BOOTSTRAP_SEED,
+        replicates=BOOTSTRAP_REPLICATES, seed=BOOTSTRAP_SEED, intervals=intervals,
     )  # fmt: skip
 
 
