@@ -13,6 +13,9 @@ runs the reference on a sample of questions (the full reference would take
 hours), extrapolates the reference's time per forecast, and checks that the
 two agree within 1e-9 on the sample.
 
+With one process, the engine's CPU time and the part of it spent in the recency-weighted median
+(``forecast_math.recency.recency_weighted_medians``, timed around each call) are printed too.
+
 Then the growth table: the engine on one question of each size (N forecasters
 making 5 forecasts each, a binary and a 4-option multiple-choice question,
 all scores and the four crowd aggregates; for the sizes in --numeric-sizes also a numeric
@@ -42,6 +45,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.common import merge_results  # noqa: E402
 from forecast_math import AGGREGATES, ForecastSet, QuestionSpec, score_json_document, score_question  # noqa: E402
+from forecast_math import engine as engine_module  # noqa: E402
 from forecast_math.continuous import GRID_X, UNIFORM_MIX, ContinuousOutcome  # noqa: E402
 from tests.forecast_math.reference import max_difference, reference_scores  # noqa: E402
 
@@ -86,6 +90,31 @@ def make_dataset(n_questions: int, n_forecasts: int, seed: int = 0):
 def _score_chunk(chunk):
     """Worker entry point: score (spec, forecasts) pairs and return them."""
     return [score_question(spec, fs, crowd_methods=AGGREGATES) for spec, fs in chunk]
+
+
+class RecencyTimer:
+    """Within ``with``: the CPU seconds spent in the engine's recency-weighted median (``seconds``)
+    and its calls, by wrapping ``engine.recency_weighted_medians`` in this process."""
+
+    def __enter__(self):
+        self.seconds = 0.0
+        self.calls = 0
+        self._inner = engine_module.recency_weighted_medians
+
+        def timed(*args, **kwargs):
+            t = time.process_time()
+            try:
+                return self._inner(*args, **kwargs)
+            finally:
+                self.seconds += time.process_time() - t
+                self.calls += 1
+
+        engine_module.recency_weighted_medians = timed
+        return self
+
+    def __exit__(self, *exc):
+        engine_module.recency_weighted_medians = self._inner
+        return False
 
 
 def score_all(data, workers: int):
@@ -272,7 +301,10 @@ def main(argv=None) -> int:
     n_total = sum(len(fs.user) for _, fs in data)
 
     t = time.perf_counter()
-    results = score_all(data, args.workers)
+    cpu = time.process_time()
+    with RecencyTimer() as recency:
+        results = score_all(data, args.workers)
+    engine_cpu_s = time.process_time() - cpu
     engine_s = time.perf_counter() - t
 
     sample_n = min(args.reference_sample, len(data))
@@ -300,6 +332,9 @@ def main(argv=None) -> int:
         "engine_questions": len(data),
         "engine_forecasts": n_total,
         "engine_seconds": round(engine_s, 3),
+        # one process: CPU seconds of the engine and of its recency-weighted median
+        "engine_cpu_seconds": round(engine_cpu_s, 3) if args.workers <= 1 else None,
+        "engine_recency_median_cpu_seconds": round(recency.seconds, 3) if args.workers <= 1 else None,
         "engine_forecasts_per_s": round(n_total / engine_s, 1),
         "engine_crowd_methods": list(AGGREGATES),
         "engine_workers": args.workers,
@@ -323,6 +358,11 @@ def main(argv=None) -> int:
         f" ({args.workers} process{'es' if args.workers > 1 else ''})"
     )
     print(f"           engine_forecasts_per_s = {figures['engine_forecasts_per_s']:.0f}")
+    if args.workers <= 1:
+        print(
+            f"           CPU {engine_cpu_s:.2f} s, of which the recency-weighted median {recency.seconds:.2f} s"
+            f" ({recency.seconds / max(engine_cpu_s, 1e-9):.0%}, {recency.calls} calls)"
+        )
     if sample_n:
         how = "full" if full_reference else f"sample of {sample_n} questions, extrapolated per forecast"
         print(

@@ -26,42 +26,56 @@ that cannot be certified this way (the tail could matter, or it is a tie) is rec
 window WINDOW_GROWTH times larger, and so on up to all standing forecasts (then the computation
 is the definition itself). Two ways to evaluate a window:
 
-* **Window method** (``_super_block``; segments with fewer than TAYLOR_MIN_N standing forecasts,
-  and every fallback): for a block of consecutive segments sharing one candidate set sorted by
-  value once, each segment's exact ranks are one gather from a small segments x (forecasts
-  entering or leaving in the block) prefix count, its weights one table lookup, and the crossing
-  is found from sums over blocks of SUM_BLOCK values and a prefix sum inside the crossing block.
-  O(sqrt(N)) work per segment, c = WINDOW_C.
+* **Window method** (segments with fewer than TAYLOR_MIN_N standing forecasts, and every
+  fallback): a *super block* of consecutive segments (at most SUPER_ROWS, within 2 SUPER_ROWS
+  segments) shares one candidate set, every forecast entering by its last segment and standing
+  at its first, sorted by value once; a segment's weights are those of its candidates' exact
+  ranks (one table lookup), laid out in the block's value order, and the crossing is found from
+  sums over blocks of SUM_BLOCK values and a prefix sum inside the crossing block. O(sqrt(N))
+  work per segment, c = WINDOW_C. With a few columns, many super blocks are evaluated at once
+  (``_window_batch``, in chunks of rows), every row with the numbers it gets in its own block.
 * **Taylor blocks** (``_taylor_block``; large N): within a block of segments a forecast's rank
   only moves down, by the number s of older standing forecasts removed since the block began,
-  and exp(sqrt(p - s)) is expanded in powers of s (exactly bounded truncation error, few terms
-  since s << sqrt(p)). The weight of any group of forecasts in any segment of the block is then
-  a dot product of per-segment coefficients with per-group moments, so the weight of each block
-  of VALUE_BLOCK consecutive values in every segment is one matrix product; only the crossing
-  block is summed forecast by forecast. The work per segment no longer grows with sqrt(N).
+  and exp(sqrt(p - s)) is expanded in powers of s - s0 (s0: the middle of the shifts over the
+  block; exactly bounded truncation error, few terms since s << sqrt(p)). The weight of any
+  group of forecasts in any segment of the block is then a dot product of per-segment
+  coefficients with per-group moments, so the weight of each block of values in every segment
+  is one matrix product; only the crossing block is summed forecast by forecast. The work per
+  segment no longer grows with sqrt(N).
 
 Many columns (the 201 points of a CDF): the weights do not depend on the column, only the value
 order does. The value orders of a block's candidates are kept for every column at once
-(``_value_orders``: one filter, one merge over all columns laid end to end); the window method's
-per-block value sums of every column are one matrix product of the weights with the block
-indicators (``_ManyColumns``), and the Taylor blocks read the crossing block's weights from one
-(rows x candidates) matrix of exact weights. Only the per-column bookkeeping of the Taylor
-blocks still loops over the columns.
+(``_value_orders``: one filter, one merge over all columns laid end to end). Within a block, a
+column's crossings stay within a few hundred values of each other, so in the tail regime
+(``_window_many``, ``_taylor_many``) each column's values are cut into FINE_BLOCKS blocks of
+FINE_VALUES values around the crossing of one reference segment, with one block below them (and
+one above, never summed): the block sums of every column in every segment are one matrix
+product (the exact weights with the blocks' indicators, or the Taylor coefficients with per-block
+moments), then the crossing fine block is summed value by value (``_fine_finish``); a crossing
+outside the fine blocks is found over the whole column. A segment certified in some columns is
+retried in the others only (``_State.need``); the segments retried are the ones retried when
+every column is.
 
 With the window sizes used, all but a fraction of a percent to a few percent of the segments are
 certified at the first attempt. When a window holds every standing forecast (small N) the result
 is the plain definition, as in ``aggregates.row_weighted_median``, up to the order in which the
-weights are added (which can only matter within rounding of the 1e-12 tie tolerance).
+weights are added (which can only matter within rounding of the 1e-12 tie tolerance). That order
+is kept exactly as it was before issue 11's speed-up: a block with a segment in this exact
+regime is evaluated with the same candidates, layout and summation (``_window_batch`` for a few
+columns, ``_super_block`` with ``_ManyColumns`` or its column loop for many), and
+tests/forecast_math/test_recency_reference.py compares the results with that implementation bit
+for bit. A certified segment's value is the exact weighted median, whatever the arithmetic.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
 from .aggregates import WEIGHTED_MEDIAN_RTOL
-from .sweep import Changes, kth_smallest
+from .sweep import Changes, kth_smallest, stable_argsort
 
 #: first window: the newest ``max(WINDOW_MIN, 2 sqrt(N) WINDOW_C)`` standing forecasts
 WINDOW_C = 10.0
@@ -70,19 +84,27 @@ WINDOW_MIN = 64
 WINDOW_GROWTH = 2
 #: segments sharing one set of candidates (and one sort by value) in the window method
 SUPER_ROWS = 128
-#: segments processed together (a rows x candidates block small enough to stay in cache)
+#: segments processed together by _super_block (a rows x candidates block small enough to stay
+#: in cache)
 CHUNK_ROWS = 32
+#: a few columns: super blocks evaluated at once, up to about this many rows x candidates ...
+BATCH_CELLS = 1 << 20
+#: ... in chunks of rows of about this many cells (NumPy's temporaries small enough to be reused)
+CHUNK_CELLS = 65536
+#: ... super blocks of at most this many candidates (larger ones: _super_block, one by one, each
+#: sorted by value from the previous one's lists)
+BATCH_SPAN = 1024
 #: cumulative weights are summed per block of this many values, then within the crossing block
 SUM_BLOCK = 64
 #: rounding allowance of a cumulative weight, per summed term, relative to the total
 ROUNDING = 4e-16
-#: from this many columns (the points of a CDF) the window method sums blocks of values for all
-#: columns at once (``_ManyColumns``)
+#: from this many columns (the points of a CDF) the crossings of all columns are found at once:
+#: in the tail regime by _window_many and _taylor_many, in the exact regime by _super_block
+#: with _ManyColumns ...
 MANY_COLUMNS = 16
-#: ... while a block has at most this many candidates (the product of the weights with the block
-#: indicators grows with candidates x blocks, the column loop with the candidates)
+#: ... while a block has at most this many candidates (else its column loop)
 MANY_MAX_CANDIDATES = 2560
-#: value blocks per column in that product, at most (each at least SUM_BLOCK values)
+#: value blocks per column in _ManyColumns' product, at most (each at least SUM_BLOCK values)
 MANY_BLOCKS = 16
 
 # the Taylor blocks (segments with at least TAYLOR_MIN_N standing forecasts; twice that for one
@@ -106,6 +128,15 @@ SUM_BLOCK_T = 16
 SINGLE_THREAD_GEMM = 200_000
 #: allowed truncation error of a block, relative to the total weight (else the block is split)
 TAYLOR_ERR = 1e-13
+#: many columns, tail regime: FINE_BLOCKS value blocks of FINE_VALUES values around a reference
+#: segment's crossing, per column (and one coarse block on either side) ...
+FINE_VALUES = 64
+FINE_BLOCKS = 8
+#: ... the crossing blocks summed about this many values at a time ...
+FINE_CHUNK = 1 << 17
+#: ... and the window method's block indicators (candidates x columns x blocks) built in slices
+#: of about this many cells
+IND_CELLS = 1 << 18
 
 
 def _tail_sums(n_max: int, sq: np.ndarray) -> np.ndarray:
@@ -171,7 +202,18 @@ def recency_weighted_medians(
     big = nr >= TAYLOR_MIN_N * (2.0 if len(st.columns) == 1 else 1.0)
     target[big] = np.minimum(nr[big], np.ceil(2.0 * st.sq[nr[big]] * TAYLOR_C).astype(np.int64))
     # the window of each row starts at the (N - M)-th oldest standing forecast
-    cut = kth_smallest(ch, entering, rows, nr - target)
+    first = np.searchsorted(np.maximum.accumulate(st.b), rows, side="right")
+
+    def window_start(seg, skip):
+        # the entering rank of the (skip)-th oldest standing forecast; the oldest one (skip 0) is
+        # the first item in entering order that has not left by then (items enter in order)
+        cut = first[np.searchsorted(rows, seg)]
+        some = np.flatnonzero(skip > 0)
+        if some.shape[0]:
+            cut[some] = kth_smallest(ch, entering, seg[some], skip[some])
+        return cut
+
+    cut = window_start(rows, nr - target)
     small = ~big
     pending, p_cut, p_target = rows[small], cut[small], target[small]
     if big.any():
@@ -181,7 +223,7 @@ def recency_weighted_medians(
             grown = np.minimum(n_active[failed], target[np.searchsorted(rows, failed)] * WINDOW_GROWTH)
             merged = np.argsort(np.concatenate([pending, failed]), kind="stable")
             pending = np.concatenate([pending, failed])[merged]
-            p_cut = np.concatenate([p_cut, kth_smallest(ch, entering, failed, n_active[failed] - grown)])[merged]
+            p_cut = np.concatenate([p_cut, window_start(failed, n_active[failed] - grown)])[merged]
             p_target = np.concatenate([p_target, grown])[merged]
     cut, target = p_cut, p_target
     while pending.shape[0]:
@@ -190,7 +232,7 @@ def recency_weighted_medians(
             break
         target = np.minimum(n_active[failed], target[np.searchsorted(pending, failed)] * WINDOW_GROWTH)
         pending = failed
-        cut = kth_smallest(ch, entering, pending, n_active[pending] - target)
+        cut = window_start(pending, n_active[pending] - target)
     return out
 
 
@@ -200,7 +242,7 @@ def _value_ranks(vals: np.ndarray) -> np.ndarray:
     v = np.ascontiguousarray(vals.T)
     kc, m = v.shape
     ranks = np.empty((kc, m), dtype=np.int64)
-    np.put_along_axis(ranks, np.argsort(v, axis=1, kind="stable"), np.arange(m, dtype=np.int64)[None, :], axis=1)
+    np.put_along_axis(ranks, stable_argsort(v), np.arange(m, dtype=np.int64)[None, :], axis=1)
     return ranks
 
 
@@ -219,6 +261,22 @@ class _State:
         self.tail = np.zeros(0)
         self.taylor: _Taylor | None = None
         self.sorted_cache: tuple | None = None
+        # many columns: segment -> the columns an earlier pass could not certify (else all)
+        self.need: dict[int, np.ndarray] = {}
+        # work arrays kept for the whole computation (_scratch)
+        self.scratch: dict[str, np.ndarray] = {}
+
+
+def _scratch(st: _State, name: str, shape: tuple, dtype=np.float64) -> np.ndarray:
+    """A work array of this shape (contents undefined), kept in ``st`` for the whole computation:
+    a large array allocated afresh is mapped afresh, and its page faults cost more than the
+    arithmetic done in it here."""
+    size = math.prod(shape)
+    buf = st.scratch.get(name)
+    if buf is None or buf.dtype != dtype or buf.shape[0] < size:
+        buf = np.empty(size + size // 4 + 1, dtype=dtype)
+        st.scratch[name] = buf
+    return buf[:size].reshape(shape)
 
 
 def _value_orders(st: _State, r_lo: int, r_hi: int, qf: int, cand: np.ndarray) -> np.ndarray:
@@ -230,29 +288,38 @@ def _value_orders(st: _State, r_lo: int, r_hi: int, qf: int, cand: np.ndarray) -
     sorted lists are updated (filtered, merged with the new items) instead of sorting again: the
     filter drops the same items from every column, and the merge is one search and one insert
     over all columns laid end to end (each column's value ranks offset by its index times the
-    number of items, so that the concatenation is sorted)."""
+    number of items, so that the concatenation is sorted; these keys are kept with the lists)."""
     vr = st.vranks  # columns x items
     kc, m = vr.shape
+    # (32-bit items and keys where they fit: these arrays are copied at every block)
+    it = np.int32 if kc * m < 2**31 else np.int64
     off = (np.arange(kc, dtype=np.int64) * m)[:, None]
-    flat = vr.ravel()
     prev = st.sorted_cache
     if prev is None or prev[1] > r_hi or prev[2] > qf:
-        vs = cand[np.argsort(vr[:, cand], axis=1, kind="stable")]
+        vs = cand[np.argsort(vr[:, cand], axis=1)].astype(it)  # (value ranks are distinct)
+        keys = np.take(vr.ravel(), vs + off).astype(it)
+        keys += off.astype(it)
     else:
-        vs_prev, p_lo, p_hi = prev[0], prev[1], prev[3]
-        keep = (vs_prev >= r_lo) & (vs_prev < r_hi) & (st.b[vs_prev] > qf)
-        vs = vs_prev[keep].reshape(kc, -1)  # the same number of items kept in every column
+        vs_prev, p_lo, p_hi, keys_prev = prev[0], prev[1], prev[3], prev[4]
+        alive = np.zeros(m + 1, dtype=bool)
+        alive[cand] = True
+        keep = np.take(alive, vs_prev.ravel())
+        vs = np.compress(keep, vs_prev.ravel())
+        keys = np.compress(keep, keys_prev)
         add = np.concatenate([np.arange(r_lo, min(p_lo, r_hi)), np.arange(max(p_hi, r_lo), r_hi)])
         add = add[st.b[add] > qf]
         if add.shape[0]:
-            add = add[np.argsort(vr[:, add], axis=1, kind="stable")]  # columns x new items
-            # value ranks offset by column: the columns end to end form one sorted sequence
-            at = np.searchsorted((np.take(flat, vs + off) + off).ravel(), (np.take(flat, add + off) + off).ravel())
-            vs = np.insert(vs.ravel(), at, add.ravel()).reshape(kc, -1)
-    st.sorted_cache = (vs, r_lo, qf, r_hi)
+            add = add[np.argsort(vr[:, add], axis=1)].astype(it)  # columns x new items
+            add_keys = np.take(vr.ravel(), add + off).astype(it)
+            add_keys += off.astype(it)
+            at = np.searchsorted(keys, add_keys.ravel())
+            vs = np.insert(vs, at, add.ravel())
+            keys = np.insert(keys, at, add_keys.ravel())
+        vs = vs.reshape(kc, -1)  # the same number of items in every column
+    st.sorted_cache = (vs, r_lo, qf, r_hi, keys.ravel())
     where = np.empty(r_hi - r_lo, dtype=np.int64)
     where[cand - r_lo] = np.arange(cand.shape[0])
-    return where[vs - r_lo]
+    return np.take(where, vs - it(r_lo))
 
 
 def _crossing(w3: np.ndarray, cb: np.ndarray, base, thr: np.ndarray):
@@ -261,33 +328,284 @@ def _crossing(w3: np.ndarray, cb: np.ndarray, base, thr: np.ndarray):
     end of each block (base included). The crossing block is found from ``cb``, then the value
     inside it from a prefix sum. Returns (position, the cumulative weight there, the cumulative
     weight just before it); a row that never reaches ``thr`` gets a position past its last block."""
-    r = np.arange(w3.shape[0])
-    per = w3.shape[2]
-    kb = np.minimum(np.count_nonzero(cb < thr[:, None], axis=1), w3.shape[1] - 1)
-    start = np.where(kb > 0, cb[r, np.maximum(kb - 1, 0)], base)
-    inner = np.cumsum(w3[r, kb], axis=1)
+    nr, nb, per = w3.shape
+    at = np.arange(nr) * nb
+    kb = (cb < thr[:, None]).sum(axis=1)
+    np.minimum(kb, nb - 1, out=kb)
+    at += kb
+    start = np.where(kb > 0, np.take(cb, at - 1), base)
+    inner = np.cumsum(w3.reshape(nr * nb, per)[at], axis=1)
     inner += start[:, None]
-    jj = np.count_nonzero(inner < thr[:, None], axis=1)
-    cj = inner[r, np.minimum(jj, per - 1)]
-    prev = np.where(jj > 0, inner[r, np.maximum(jj - 1, 0)], start)
+    jj = (inner < thr[:, None]).sum(axis=1)
+    at = np.arange(nr) * per
+    at += jj
+    cj = np.take(inner, np.minimum(at, at - jj + per - 1))
+    prev = np.where(jj > 0, np.take(inner, at - 1), start)
     return kb * per + jj, cj, prev
 
 
 def _window_pass(st: _State, rows: np.ndarray, cut: np.ndarray, target: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Weighted medians of ``rows`` from the windows starting at ``cut``; returns the rows that
-    could not be certified (``out`` is left untouched for them)."""
-    failed = []
-    i = 0
+    """Weighted medians of ``rows`` from the windows starting at ``cut``; returns the rows not
+    certified in every column (with many columns, the columns certified are written to ``out``
+    and ``st.need`` keeps the others; else ``out`` is left untouched for these rows)."""
     nrows = rows.shape[0]
-    while i < nrows:
-        q0 = int(rows[i])
-        span = rows[i : i + SUPER_ROWS]
-        j = i + int(np.searchsorted(span, q0 + 2 * SUPER_ROWS, side="right"))
-        bad = _super_block(st, rows[i:j], cut[i:j], out)
+    # super blocks: at most SUPER_ROWS rows within 2 * SUPER_ROWS segments of the first
+    reach = np.minimum(np.searchsorted(rows, rows + 2 * SUPER_ROWS, side="right"), np.arange(nrows) + SUPER_ROWS)
+    reach = reach.tolist()
+    bnd = [0]
+    while bnd[-1] < nrows:
+        bnd.append(reach[bnd[-1]])
+    if len(st.columns) >= MANY_COLUMNS:
+        failed = []
+        for i, j in itertools.pairwise(bnd):
+            g = rows[i:j]
+            items = _block_items(st, g, cut[i:j])
+            if (items[10] == 0).any():
+                # a window holding every standing forecast (the exact regime): the arithmetic of
+                # _super_block, every column; a row it leaves is retried in every column
+                bad = _super_block(st, g, cut[i:j], out, items)
+                for row in g.tolist():
+                    st.need.pop(row, None)
+            else:
+                bad = _keep_need(st, g, _window_many(st, g, items, out))
+            if bad.shape[0]:
+                failed.append(bad)
+        return np.concatenate(failed) if failed else np.zeros(0, dtype=np.int64)
+    # few columns: many super blocks at once, up to about BATCH_CELLS rows x candidates
+    starts = np.array(bnd[:-1], dtype=np.int64)
+    ends = np.array(bnd[1:], dtype=np.int64)
+    r_lo = np.minimum.reduceat(cut, starts)
+    r_hi = np.searchsorted(st.a, rows[ends - 1], side="right")
+    cells = ((ends - starts) * (r_hi - r_lo + SUM_BLOCK)).tolist()
+    large = (r_hi - r_lo > BATCH_SPAN).tolist()
+    failed = []
+    b0 = 0
+    nblocks = starts.shape[0]
+    while b0 < nblocks:
+        i = int(starts[b0])
+        if large[b0]:
+            bad = _super_block(st, rows[i : ends[b0]], cut[i : ends[b0]], out)
+            b0 += 1
+        else:
+            b1, acc = b0 + 1, cells[b0]
+            while b1 < nblocks and not large[b1] and acc + cells[b1] <= BATCH_CELLS:
+                acc += cells[b1]
+                b1 += 1
+            j = int(ends[b1 - 1])
+            bad = _window_batch(st, rows[i:j], starts[b0:b1] - i, r_lo[b0:b1], r_hi[b0:b1], out)
+            b0 = b1
         if bad.shape[0]:
             failed.append(bad)
-        i = j
     return np.concatenate(failed) if failed else np.zeros(0, dtype=np.int64)
+
+
+def _window_batch(
+    st: _State, rows: np.ndarray, starts: np.ndarray, r_lo: np.ndarray, r_hi: np.ndarray, out: np.ndarray
+) -> np.ndarray:
+    """The window method for several super blocks at once (rows ``rows[starts[j]:starts[j + 1]]``
+    sharing the candidates with entering ranks in [r_lo[j], r_hi[j]) still standing at the
+    block's first row), with the arithmetic of ``_super_block`` row for row: each row's weights
+    in its block's value order (padded with zeros to whole blocks of SUM_BLOCK values), summed
+    per block of SUM_BLOCK values and then inside the crossing block, so that every row gets the
+    same numbers it would get in its own block. Rows are evaluated about CHUNK_CELLS cells at a
+    time, the large arrays in ``st.scratch``. Returns the rows not certified."""
+    nrow = rows.shape[0]
+    nbk = starts.shape[0]
+    blk = np.repeat(np.arange(nbk), np.diff(np.append(starts, nrow)))  # block of each row
+    # the candidates of every block, laid end to end (entering order within each block)
+    span = r_hi - r_lo
+    flat = np.arange(int(span.sum())) + np.repeat(r_lo - (np.cumsum(span) - span), span)
+    fblk = np.repeat(np.arange(nbk), span)
+    keep = st.b[flat] > rows[starts][fblk]
+    cand, cblk = flat[keep], fblk[keep]
+    ca, cb = st.a[cand], st.b[cand]
+    mc = np.bincount(cblk, minlength=nbk)
+    cst = np.cumsum(mc) - mc
+    width = int(mc.max()) + 1  # a padding column last: never standing, weight 0
+    pos = np.arange(cand.shape[0]) - cst[cblk]  # position in its block (entering order)
+    # per block, the candidates' segments [a, b) in entering order (padding: never standing)
+    a_blk = np.full((nbk, width), st.n.shape[0], dtype=np.int64)
+    b_blk = np.zeros((nbk, width), dtype=np.int64)
+    a_blk[cblk, pos] = ca
+    b_blk[cblk, pos] = cb
+    # standing candidates per row: entered by then (a is sorted within a block), not yet left
+    big = st.n.shape[0] + 1
+    key = blk * big + rows
+    n_in = np.searchsorted(cblk * big + ca, key, side="right")
+    n_in -= np.searchsorted(np.sort(cblk * big + cb), key, side="right")
+    n = st.n[rows]
+    ntail = n - n_in
+    exact = ntail == 0
+    row_exact = np.logical_and.reduceat(exact, starts)[blk]  # the rows of all-exact blocks
+    # every weight is read from one table: index (offset of the row) + (rank of the candidate);
+    # the index of a candidate not standing is 0, weight 0
+    tail = np.zeros(nrow)
+    off = np.zeros(nrow, dtype=np.int64)
+    parts = [np.zeros(1)]
+    size = 1
+    er = np.flatnonzero(row_exact & (n > 2))
+    if er.shape[0]:
+        # all-exact blocks: exp(sqrt(p) - sqrt(n)) for p = 0..n, per distinct n (the definition
+        # itself, as in aggregates.recency_weights)
+        nv, inv = np.unique(n[er], return_inverse=True)
+        length = nv + 1
+        tb = np.cumsum(length) - length
+        p = np.arange(int(length.sum())) - np.repeat(tb, length)
+        parts.append(np.exp(np.sqrt(p.astype(np.float64)) - np.sqrt(np.repeat(nv, length).astype(np.float64))))
+        off[er] = size + tb[inv]
+        size += int(length.sum())
+    mixed = np.flatnonzero(~np.logical_and.reduceat(exact, starts))
+    if mixed.shape[0]:
+        # mixed blocks: exp(sqrt(p) - sqrt(n_hi)) for the ranks p of the block (n_hi: its largest n)
+        n_hi = np.maximum.reduceat(n, starts)[mixed]
+        p_lo = np.minimum.reduceat(ntail, starts)[mixed] + 1
+        s_ref = st.sq[n_hi]
+        length = n_hi - p_lo + 1
+        tb = np.cumsum(length) - length
+        p = np.arange(int(length.sum())) + np.repeat(p_lo - tb, length)
+        parts.append(np.exp(st.sq[p] - np.repeat(s_ref, length)))
+        which = np.zeros(nbk, dtype=np.int64)
+        which[mixed] = np.arange(mixed.shape[0])
+        m_rows = np.flatnonzero(~row_exact)
+        mb = which[blk[m_rows]]
+        nt = ntail[m_rows]
+        off[m_rows] = size + (tb - p_lo)[mb] + nt  # a candidate's rank: ntail + its count
+        tail[m_rows] = st.tail[nt] * np.exp(st.sq[nt] - s_ref[mb])
+        size += int(length.sum())
+    few = np.flatnonzero(n <= 2)
+    if few.shape[0]:
+        # equal weights: a table of ones
+        parts.append(np.ones(int(n[few].max()) + 1))
+        off[few] = size
+    tab = np.concatenate(parts)
+    mcp = -(-(width - 1) // SUM_BLOCK) * SUM_BLOCK
+    # per column, each block's candidates in value order (as _value_orders), as positions in the
+    # block's entering order, padded with the block's padding column
+    kc = len(st.columns)
+    perms = np.empty((kc, nbk, mcp), dtype=np.int64)
+    perms[:] = mc[None, :, None]
+    for c_i in range(kc):
+        order = np.argsort(cblk * st.vals.shape[0] + st.vranks[c_i][cand])
+        perms[c_i, cblk, pos] = pos[order]
+    ok = np.ones(nrow, dtype=bool)
+    i1 = np.zeros((kc, nrow), dtype=np.int64)
+    i2 = np.zeros((kc, nrow), dtype=np.int64)
+    tie_all = np.zeros((kc, nrow), dtype=bool)
+    # per chunk and column: the total weight, the threshold, the crossing block of values and
+    # the cumulative weight before it
+    # rows per chunk: the weights (rows x candidates) and the crossing blocks (columns x rows x
+    # SUM_BLOCK) stay within about CHUNK_CELLS
+    per_max = max(1, CHUNK_CELLS // (kc * SUM_BLOCK))
+    tot = np.empty((kc, per_max))
+    thr = np.empty((kc, per_max))
+    kb = np.empty((kc, per_max), dtype=np.int64)
+    start = np.empty((kc, per_max))
+    cross = np.empty((kc, per_max, SUM_BLOCK))
+    ends = np.append(starts[1:], nrow).tolist()
+    for j, (s0, s1) in enumerate(zip(starts.tolist(), ends, strict=True)):
+        mcj = int(mc[j])
+        wj = mcj + 1
+        nblk = -(-mcj // SUM_BLOCK)
+        mcpj = nblk * SUM_BLOCK
+        aj, bj = a_blk[j, :wj], b_blk[j, :wj]
+        pj = np.ascontiguousarray(perms[:, j, :mcpj])
+        # a candidate's rank in a row: (static ones up to it) + (dynamic ones up to it standing
+        # then), the latter from a small rows x dynamic prefix count (static: standing in every
+        # row of the block); weights are laid out in value order directly for one column, else
+        # in entering order and gathered per column
+        stat = (aj[:mcj] <= rows[s0]) & (bj[:mcj] > rows[s1 - 1])
+        dyn = np.flatnonzero(~stat)
+        ad, bd = aj[dyn], bj[dyn]
+        st_up = np.full(wj, -(1 << 40), dtype=np.int64)  # the padding: a negative index, weight 0
+        st_up[:mcj] = np.cumsum(stat)
+        kd = np.zeros(wj, dtype=np.int64)
+        kd[:mcj] = np.cumsum(~stat)
+        lay = pj[0] if kc == 1 else np.arange(wj)
+        st_l, kd_l = st_up[lay], kd[lay]
+        # column of a candidate in [standing in every row | dynamic ones standing]: 0 if static
+        dcol_l = np.where(np.append(stat, True)[lay], 0, kd_l)
+        width_l = lay.shape[0]
+        dyn_l = np.flatnonzero(dcol_l)
+        few_dyn = dyn_l.shape[0] * 4 < width_l  # then only their columns are masked
+        per = max(1, CHUNK_CELLS // max(mcpj, kc * SUM_BLOCK))
+        for r0 in range(s0, s1, per):
+            r1 = min(s1, r0 + per)
+            cr = r1 - r0
+            q = rows[r0:r1, None]
+            live = np.ones((cr, dyn.shape[0] + 1), dtype=bool)
+            np.less_equal(ad, q, out=live[:, 1:])
+            live[:, 1:] &= bd > q
+            cum = _scratch(st, "wb_cum", (cr, dyn.shape[0] + 1), np.int64)
+            cum[:, 0] = 0
+            np.cumsum(live[:, 1:], axis=1, out=cum[:, 1:])
+            cum += off[r0:r1, None]
+            idx = np.take(cum, kd_l, axis=1, mode="clip", out=_scratch(st, "wb_idx", (cr, width_l), np.int64))
+            idx += st_l
+            # a dynamic candidate not standing: index 0, weight 0 (the padding: clipped to 0)
+            if few_dyn:
+                idx[:, dyn_l] *= live[:, dcol_l[dyn_l]]
+            else:
+                idx *= np.take(live, dcol_l, axis=1, mode="clip", out=_scratch(st, "wb_live", (cr, width_l), bool))
+            w = np.take(tab, idx, mode="clip", out=_scratch(st, "wb_w", (cr, width_l)))
+            tl = tail[r0:r1]
+            rowoff = (np.arange(cr) * wj)[:, None]
+            at0 = np.arange(cr) * nblk
+            for c_i in range(kc):
+                if kc == 1:
+                    w3 = w.reshape(cr, nblk, SUM_BLOCK)
+                else:
+                    gi = np.add(pj[c_i], rowoff, out=_scratch(st, "wb_gi", (cr, mcpj), np.int64))
+                    w3 = np.take(w, gi, mode="clip", out=_scratch(st, "wb_w3", (cr, mcpj))).reshape(cr, nblk, SUM_BLOCK)
+                csum = np.cumsum(w3.sum(axis=2), axis=1)
+                t = tot[c_i, :cr]
+                np.add(csum[:, -1], tl, out=t)
+                np.subtract(0.5 * t, WEIGHTED_MEDIAN_RTOL * t, out=thr[c_i, :cr])
+                k = kb[c_i, :cr]
+                np.sum(csum < thr[c_i, :cr, None], axis=1, out=k)
+                np.minimum(k, nblk - 1, out=k)
+                at = at0 + k
+                np.copyto(start[c_i, :cr], np.take(csum, at - 1))
+                start[c_i, :cr][k == 0] = 0.0
+                np.take(w3.reshape(cr * nblk, SUM_BLOCK), at, axis=0, mode="clip", out=cross[c_i, :cr])
+            # the crossing blocks of every column at once, value by value
+            t, th, k, st0 = tot[:, :cr], thr[:, :cr], kb[:, :cr], start[:, :cr]
+            inner = np.cumsum(cross[:, :cr], axis=2)
+            inner += st0[:, :, None]
+            jj = (inner < th[:, :, None]).sum(axis=2)
+            flat = np.arange(kc * cr).reshape(kc, cr) * SUM_BLOCK
+            cj = np.take(inner, flat + np.minimum(jj, SUM_BLOCK - 1))
+            prev = np.where(jj > 0, np.take(inner, flat + np.maximum(jj - 1, 0)), st0)
+            jx = k * SUM_BLOCK + jj
+            jc = np.minimum(jx, mcj - 1)
+            half = 0.5 * t
+            eps = WEIGHTED_MEDIAN_RTOL * t
+            tol = (ROUNDING * (n[r0:r1] + mcj) + 1e-15) * t
+            certain = (jx < mcj) & (prev + tl < th - tol) & (cj > half + eps + tol)
+            ex = exact[r0:r1]
+            ok[r0:r1] = (ex | certain).all(axis=0)
+            # exact regime: a tie averages with the next standing value
+            tie = (np.abs(cj - half) <= eps) & ex
+            i1[:, r0:r1] = np.take(pj, jc + (np.arange(kc) * mcpj)[:, None])
+            i2[:, r0:r1] = i1[:, r0:r1]
+            for c_i in np.flatnonzero(tie.any(axis=1)) if tie.any() else []:
+                tr = np.flatnonzero(tie[c_i])
+                standing = (aj <= q[tr]) & (bj > q[tr])
+                later = np.take(standing, pj[c_i][None, :] + (np.arange(tr.shape[0]) * wj)[:, None])
+                later &= np.arange(mcpj)[None, :] > jc[c_i, tr][:, None]
+                has = later.any(axis=1)
+                i2[c_i, r0 + tr] = pj[c_i, np.where(has, np.argmax(later, axis=1), jc[c_i, tr])]
+                tie[c_i, tr] = has
+            tie_all[:, r0:r1] = tie
+    good = np.flatnonzero(ok)
+    base = cst[blk]
+    for c_i, c0 in enumerate(st.columns):
+        it1 = cand[base + i1[c_i]]
+        for c in (0, 1) if st.complement else (c0,):
+            v1 = st.vals[it1, c]
+            if tie_all[c_i].any():
+                v1 = np.where(tie_all[c_i], 0.5 * (v1 + st.vals[cand[base + i2[c_i]], c]), v1)
+            out[rows[good], c] = v1[good]
+    return rows[~ok]
 
 
 def _block_items(st: _State, g: np.ndarray, cut: np.ndarray):
@@ -315,7 +633,7 @@ def _block_items(st: _State, g: np.ndarray, cut: np.ndarray):
     return r_lo, r_hi, cand, ca, cb, is_stat, dyn, dact, cum_d, n, ntail
 
 
-def _super_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _super_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray, items: tuple | None = None) -> np.ndarray:
     """Rows ``g`` (sorted) sharing one set of candidates: the forecasts of their windows.
 
     A candidate standing in every row of the block is *static*; the others (entering or leaving
@@ -324,7 +642,7 @@ def _super_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) ->
     term read from a small rows x dynamic prefix count, so a row's ranks in value order are one
     column gather."""
     qf = int(g[0])
-    r_lo, r_hi, cand, ca, cb, is_stat, dyn, dact, cum_d, n, ntail = _block_items(st, g, cut)
+    r_lo, r_hi, cand, ca, cb, is_stat, dyn, dact, cum_d, n, ntail = items or _block_items(st, g, cut)
     mc = cand.shape[0]
     n_stat_upto = np.cumsum(is_stat)  # static candidates up to and including each one
     n_dyn_upto = np.cumsum(~is_stat)  # dynamic candidates up to and including each one
@@ -544,9 +862,292 @@ class _Taylor:
         self.e = e
 
 
+def _matmul_1t(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b in slices of b's columns small enough for BLAS to stay single-threaded (threads
+    cost more CPU than they save on products this small, and the machine may be shared)."""
+    out = np.empty((a.shape[0], b.shape[1]))
+    step = max(1, SINGLE_THREAD_GEMM // max(1, a.shape[0] * a.shape[1]))
+    for j0 in range(0, b.shape[1], step):
+        np.matmul(a, b[:, j0 : j0 + step], out=out[:, j0 : j0 + step])
+    return out
+
+
+# --------------------------------------------------------------------------
+# many columns (the points of a CDF), tail regime: fine value blocks around the crossings
+# --------------------------------------------------------------------------
+def _ref_crossings(st: _State, wrow: np.ndarray, perms: np.ndarray, thr: float) -> np.ndarray:
+    """Per column, about where (within SUM_BLOCK values) the cumulative weight of one row
+    (``wrow``, by candidate) reaches ``thr`` in value order (``perms``, columns x candidates)."""
+    kc, mc = perms.shape
+    w = np.take(wrow, perms, mode="clip", out=_scratch(st, "rc_w", (kc, mc)))
+    sums = np.add.reduceat(w, np.arange(0, mc, SUM_BLOCK), axis=1)
+    np.cumsum(sums, axis=1, out=sums)
+    return (sums < thr).sum(axis=1) * SUM_BLOCK + SUM_BLOCK // 2
+
+
+def _fine_blocks(st: _State, perms: np.ndarray, pc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The value blocks of many columns: per column, FINE_BLOCKS blocks of FINE_VALUES values
+    from ``lo`` on (centred on the positions ``pc`` where possible), block 0 below them and
+    FINE_BLOCKS + 1 above. Returns (lo (columns,), the block of every candidate in every column
+    numbered across columns, column c's blocks being c * (FINE_BLOCKS + 2) onwards)."""
+    kc, mc = perms.shape
+    fb, nf = FINE_VALUES, FINE_BLOCKS
+    span = nf * fb
+    lo = np.clip(pc - span // 2, 0, max(0, mc - span))
+    bpos = _scratch(st, "bpos", (kc, mc), np.int64)
+    np.subtract(np.arange(mc)[None, :], lo[:, None], out=bpos)
+    bpos //= fb
+    bpos += 1
+    np.clip(bpos, 0, nf + 1, out=bpos)
+    bpos += (np.arange(kc) * (nf + 2))[:, None]
+    at = _scratch(st, "bat", (kc, mc), np.int64)
+    np.add(perms, (np.arange(kc) * mc)[:, None], out=at)
+    bid = _scratch(st, "bid", (kc, mc), np.int64)
+    bid.ravel()[at.ravel()] = bpos.ravel()
+    return lo, bid
+
+
+def _fine_finish(
+    st, g, cand, perms, wfull, lo, cb, need, thr, half, eps, tol, slack, tail, out, cols=None
+) -> np.ndarray:
+    """The crossing of every needed (row, column) of the rows ``g``, given the cumulative
+    weights ``cb`` (rows, columns, FINE_BLOCKS + 2) at the ends of the value blocks of
+    ``_fine_blocks`` (within ``slack`` of the exact sums): in a fine block, value by value from
+    the exact weights ``wfull`` (rows x (candidates + 1), a zero column last); in a coarse block
+    (or when ``cb`` is -inf), over the whole column. A crossing is certified when the tail and
+    the slack cannot move it and it is no tie (as in ``_super_block``); the certified values are
+    written to ``out``. Returns certified (rows, columns), True where not needed. With ``cols``,
+    the columns are those of ``st.columns`` at these indices (``perms``, ``lo``, ``cb`` and
+    ``need`` hold only them)."""
+    nrow = g.shape[0]
+    kc, mc = perms.shape
+    fb, nf = FINE_VALUES, FINE_BLOCKS
+    wrow = wfull.shape[1]
+    kb = (cb < thr[:, None, None]).sum(axis=2)  # the block of the crossing (nf + 2: never)
+    fine = (kb >= 1) & (kb <= nf) & need
+    pos = np.zeros((nrow, kc), dtype=np.int64)
+    cj = np.zeros((nrow, kc))
+    prev = np.zeros((nrow, kc))
+    found = np.zeros((nrow, kc), dtype=bool)
+    fr = np.flatnonzero(fine.any(axis=1))
+    if fr.shape[0]:
+        # the crossing fine block, value by value (values x rows x columns: the prefix sums run
+        # down the values, each step one vector addition); past the last value, a zero weight
+        width = max(mc, int(lo.max()) + nf * fb)
+        permp = perms
+        if width > mc:
+            permp = _scratch(st, "ff_perm", (kc, width), np.int64)
+            permp[:, :mc] = perms
+            permp[:, mc:] = mc
+        kbf = np.where(fine[fr], kb[fr], 1)
+        first = lo[None, :] + (kbf - 1) * fb + (np.arange(kc) * width)[None, :]  # (rows, columns)
+        start = np.take_along_axis(cb[fr], (kbf - 1)[:, :, None], axis=2)[:, :, 0]
+        j = np.arange(fb)[:, None, None]
+        step = max(1, FINE_CHUNK // (kc * fb))
+        for r0 in range(0, fr.shape[0], step):
+            rs = fr[r0 : r0 + step]
+            nr = rs.shape[0]
+            at = _scratch(st, "ff_at", (fb, nr, kc), np.int64)
+            np.add(first[None, r0 : r0 + step, :], j, out=at)
+            items = np.take(permp, at, mode="clip", out=_scratch(st, "ff_items", (fb, nr, kc), np.int64))  # candidates
+            items += (rs * wrow)[None, :, None]
+            inner = np.take(wfull, items, mode="clip", out=_scratch(st, "ff_inner", (fb, nr, kc)))
+            # prefix sums down the values, each step one vector addition over rows x columns
+            inner[0] += start[r0 : r0 + step]
+            for i in range(1, fb):
+                inner[i] += inner[i - 1]
+            k = (inner < thr[rs][None, :, None]).sum(axis=0)
+            kk = np.minimum(k, fb - 1)
+            flat = np.arange(nr * kc).reshape(nr, kc)
+            cj[rs] = np.take(inner, kk * (nr * kc) + flat)
+            pv = np.take(inner, np.maximum(k - 1, 0) * (nr * kc) + flat)
+            prev[rs] = np.where(k > 0, pv, start[r0 : r0 + step])
+            pos[rs] = first[r0 : r0 + step] - (np.arange(kc) * width)[None, :] + kk
+            found[rs] = k < fb
+    # a crossing in a coarse block: the whole column of the row, exact weights
+    other = np.flatnonzero((need & ~fine).ravel())
+    if other.shape[0]:
+        rr, cc = np.divmod(other, kc)
+        per = max(1, FINE_CHUNK // mc)
+        for o0 in range(0, other.shape[0], per):
+            r_, c_ = rr[o0 : o0 + per], cc[o0 : o0 + per]
+            at = _scratch(st, "ff_oat", (r_.shape[0], mc), np.int64)
+            np.add(perms[c_], (r_ * wrow)[:, None], out=at)
+            w = np.take(wfull, at, mode="clip", out=_scratch(st, "ff_ow", (r_.shape[0], mc)))
+            np.cumsum(w, axis=1, out=w)
+            k = (w < thr[r_, None]).sum(axis=1)
+            kk = np.minimum(k, mc - 1)
+            at = np.arange(w.shape[0])
+            cj[r_, c_] = w[at, kk]
+            prev[r_, c_] = np.where(k > 0, w[at, np.maximum(k - 1, 0)], 0.0)
+            pos[r_, c_] = kk
+            found[r_, c_] = k < mc
+    certain = found & (prev + (slack + tail)[:, None] < (thr - tol)[:, None])
+    certain &= cj - slack > (half + eps + tol)[:, None]
+    certain &= need
+    rr, cc = np.nonzero(certain)
+    item = cand[np.take(perms, pos[rr, cc] + cc * mc)]
+    colv = np.asarray(st.columns)[cc if cols is None else np.asarray(cols)[cc]]
+    out[g[rr], colv] = st.vals[item, colv]
+    if st.complement:
+        out[g[rr], 1] = st.vals[item, 1]
+    return certain | ~need
+
+
+def _need(st: _State, g: np.ndarray) -> np.ndarray:
+    """The columns still to find for the rows ``g`` (rows x columns): all of them, but for rows
+    that an earlier pass left with some columns certified (``st.need``)."""
+    need = np.ones((g.shape[0], len(st.columns)), dtype=bool)
+    if st.need:
+        for i, row in enumerate(g.tolist()):
+            if row in st.need:
+                need[i] = st.need[row]
+    return need
+
+
+def _keep_need(st: _State, g: np.ndarray, certified: np.ndarray) -> np.ndarray:
+    """Record the columns not certified of the rows ``g``; returns the rows with some."""
+    bad = np.flatnonzero(~certified.all(axis=1))
+    for row in g.tolist():
+        st.need.pop(row, None)
+    for i in bad.tolist():
+        st.need[int(g[i])] = ~certified[i]
+    return g[bad]
+
+
+def _window_many(st: _State, g: np.ndarray, items: tuple, out: np.ndarray) -> np.ndarray:
+    """A super block of many columns in the tail regime (no row's window holds every standing
+    forecast): the weighted medians of the needed columns of ``g`` (``items``: ``_block_items``),
+    the block sums of ``_fine_blocks`` by one matrix product of the exact weights with the
+    blocks' indicators (in slices of columns), then ``_fine_finish``. Returns certified (rows,
+    columns)."""
+    r_lo, r_hi, cand, ca, cb, is_stat, dyn, dact, cum_d, n, ntail = items
+    qf = int(g[0])
+    nrow = g.shape[0]
+    mc = cand.shape[0]
+    kc = len(st.columns)
+    need = _need(st, g)
+    # the exact weights (as in _super_block) of every candidate in every row, a zero column last
+    n_hi = int(n.max())
+    p_lo = int(ntail.min()) + 1
+    s_ref = st.sq[n_hi]
+    tab = np.zeros(n_hi - p_lo + 2)
+    tab[1:] = np.exp(st.sq[p_lo : n_hi + 1] - s_ref)
+    tail = st.tail[ntail] * np.exp(st.sq[ntail] - s_ref)
+    rank = np.take(cum_d + (ntail - (p_lo - 1))[:, None], np.cumsum(~is_stat), axis=1)
+    rank += np.cumsum(is_stat)
+    wfull = np.zeros((nrow, mc + 1))
+    wfull[:, :mc] = np.take(tab, rank, mode="clip")
+    wfull[:, dyn] *= dact
+    wtot = wfull.sum(axis=1) + tail
+    half = 0.5 * wtot
+    eps = WEIGHTED_MEDIAN_RTOL * wtot
+    thr = half - eps
+    tol = (ROUNDING * (n + mc) + 1e-15) * wtot
+    nbb = FINE_BLOCKS + 2
+    full = np.flatnonzero(need.sum(axis=1) >= MANY_COLUMNS)
+    if full.shape[0] == 0:
+        # rows left with a few columns: each of them over the whole column
+        cols = np.flatnonzero(need.any(axis=0))
+        perms = np.argsort(st.vranks[cols][:, cand], axis=1)
+        cbl = np.full((nrow, cols.shape[0], nbb), -np.inf)
+        lo = np.zeros(cols.shape[0], dtype=np.int64)
+        certified = np.ones((nrow, kc), dtype=bool)
+        certified[:, cols] = _fine_finish(
+            st, g, cand, perms, wfull, lo, cbl, need[:, cols], thr, half, eps, tol, 0.0, tail, out, cols
+        )
+        return certified
+    perms = _value_orders(st, r_lo, r_hi, qf, cand)
+    cbl = np.full((nrow, kc, nbb), -np.inf)  # -inf: every needed column over the whole column
+    lo = np.zeros(kc, dtype=np.int64)
+    if full.shape[0]:
+        ref = int(full[full.shape[0] // 2])
+        lo, bid = _fine_blocks(st, perms, _ref_crossings(st, wfull[ref], perms, thr[ref]))
+        wf = wfull[full, :mc]
+        sums = np.empty((full.shape[0], kc * nbb))
+        cs = max(1, IND_CELLS // (mc * nbb))
+        ind = np.zeros((mc, cs * nbb))
+        x = np.arange(mc)[None, :]
+        for c0 in range(0, kc, cs):
+            c1 = min(kc, c0 + cs)
+            at = bid[c0:c1] - c0 * nbb
+            ind[x, at] = 1.0
+            sums[:, c0 * nbb : c1 * nbb] = _matmul_1t(wf, ind[:, : (c1 - c0) * nbb])
+            ind[x, at] = 0.0
+        cbl[full] = np.cumsum(sums.reshape(full.shape[0], kc, nbb), axis=2)
+    return _fine_finish(st, g, cand, perms, wfull, lo, cbl, need, thr, half, eps, tol, 0.0, tail, out)
+
+
+def _taylor_many(st, g, cand, perms, stat, dyn, setid, n_sets, mom, coef, wd, wfull, tail, wtot, n, e_blk, out):
+    """The crossings of every column of the Taylor block ``g`` at once (many columns: the points
+    of a CDF); returns certified (rows, columns), the certified values written to ``out``.
+
+    Each column's crossings over the block's rows stay close together in its value order (the
+    crowd moves little within a block), so the value blocks are those of ``_fine_blocks`` around
+    the crossings of the block's middle row (found from its exact weights). The weight of every
+    block of every column in every row is one matrix product: the Taylor coefficients of the
+    static forecasts with their per-block moments, and the exact weights of the dynamic ones
+    with their blocks' indicators; then ``_fine_finish``, with the truncation allowance of the
+    block as the slack of the block sums."""
+    nrow = g.shape[0]
+    kc, mc = perms.shape
+    kt = mom.shape[0]
+    nd = dyn.shape[0]
+    half = 0.5 * wtot
+    eps = WEIGHTED_MEDIAN_RTOL * wtot
+    thr = half - eps
+    tol = (ROUNDING * (n + mc) + 1e-15) * wtot
+    nbb = FINE_BLOCKS + 2
+    ref = nrow // 2
+    lo, bid = _fine_blocks(st, perms, _ref_crossings(st, wfull[ref], perms, thr[ref]))
+    # the block above the fine ones is never summed (a crossing there is found over the whole
+    # column): the blocks summed are 0 .. FINE_BLOCKS of every column
+    nbs = nbb - 1
+    lim = (np.arange(kc) * nbb + nbs)[:, None]  # the first block not summed, per column
+    ks = kt * n_sets
+    # one product: [Taylor coefficients | dynamic weights] @ [moments; dynamic block indicators]
+    a = _scratch(st, "tm_a", (nrow, ks + nd))
+    b = _scratch(st, "tm_b", (ks + nd, kc * nbs))
+    if n_sets:
+        ns = stat.shape[0]
+        key = _scratch(st, "tm_key", (kc, ns), np.int64)
+        np.take(bid, stat, axis=1, mode="clip", out=key)
+        sel = (key < lim).ravel()
+        key -= np.arange(kc)[:, None]  # numbered over the summed blocks only
+        key *= n_sets
+        key += setid[None, :]
+        nsel = int(np.count_nonzero(sel))
+        keys = np.compress(sel, key.ravel(), out=_scratch(st, "tm_keys", (nsel,), np.int64))
+        xs = _scratch(st, "tm_xs", (kc, ns), np.int64)
+        xs[:] = np.arange(ns)
+        xs = np.compress(sel, xs.ravel(), out=_scratch(st, "tm_xsel", (nsel,), np.int64))
+        wsel = _scratch(st, "tm_w", (nsel,))
+        for t in range(kt):
+            np.take(mom[t], xs, mode="clip", out=wsel)
+            m_t = np.bincount(keys, weights=wsel, minlength=kc * nbs * n_sets)
+            b[t * n_sets : (t + 1) * n_sets] = m_t.reshape(kc * nbs, n_sets).T
+        a[:, :ks] = coef
+    if nd:
+        b[ks:] = 0.0
+        bd = bid[:, dyn]
+        dd, cc = np.nonzero((bd < lim).T)
+        b[ks + dd, bd[cc, dd] - cc] = 1.0
+        a[:, ks:] = wd
+    sums = _scratch(st, "tm_sums", (nrow, kc * nbs))
+    step = max(1, SINGLE_THREAD_GEMM // max(1, nrow * (ks + nd)))
+    for j0 in range(0, kc * nbs, step):
+        np.matmul(a, b[:, j0 : j0 + step], out=sums[:, j0 : j0 + step])
+    cb = _scratch(st, "tm_cb", (nrow, kc, nbb))
+    cb[:, :, nbs] = np.inf
+    np.cumsum(sums.reshape(nrow, kc, nbs), axis=2, out=cb[:, :, :nbs])
+    need = np.ones((nrow, kc), dtype=bool)
+    return _fine_finish(st, g, cand, perms, wfull, lo, cb, need, thr, half, eps, tol, e_blk, tail, out)
+
+
 def _taylor_pass(st: _State, rows: np.ndarray, cut: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Weighted medians of ``rows`` (all with many standing forecasts) by Taylor blocks; returns
-    the rows that could not be certified."""
+    the rows not certified in every column (with many columns, ``st.need`` keeps the columns
+    left)."""
     n_seg = st.n.shape[0]
     if st.taylor is None:
         st.taylor = _Taylor(int(st.n.max()))
@@ -590,13 +1191,15 @@ def _taylor_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -
     Within the block, a *static* forecast (standing in every row of the block, in the window)
     keeps its rank up to a shift s >= 0: the number of older standing forecasts removed since
     the first row. The removed ones that were in the window split the static forecasts into
-    pieces of equal shift, and the rank groups of ``_Taylor`` split them further into *sets*
-    sharing one decay rate, so the weight of any static forecasts of a set in any row is a dot
-    product of per-row coefficients exp(-alpha s) s^k with per-set moments exp(sqrt(p)) e_k(p).
-    The weight of each block of VALUE_BLOCK consecutive values is thus one matrix product; the
-    crossing block is then summed exactly, forecast by forecast, and the crossing certified
-    against the truncation bound and the tail. Forecasts entering or leaving during the block
-    (*dynamic*) are weighted exactly.
+    pieces of equal shift. A piece is expanded about the middle s0 of its shifts over the block
+    (rank p = p_first - s0), and the rank groups of ``_Taylor`` split the pieces further into
+    *sets* sharing one decay rate, so the weight of any static forecasts of a set in any row is a
+    dot product of per-row coefficients exp(-alpha d) d^k (d = s - s0, |d| at most half the
+    piece's range) with per-set moments exp(sqrt(p)) e_k(p). The weight of each block of values
+    is thus one matrix product; the crossing block is then summed exactly, forecast by
+    forecast, and the crossing certified against the truncation bound and the tail. Forecasts
+    entering or leaving during the block (*dynamic*) are weighted exactly. With a few columns,
+    each column's blocks are VALUE_BLOCK consecutive values; with many, ``_taylor_many``.
     """
     tt = st.taylor
     qf = int(g[0])
@@ -613,18 +1216,23 @@ def _taylor_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -
     shift = np.zeros((nrow, y0.shape[0] + 1), dtype=np.int64)
     np.cumsum(~dact[:, y0], axis=1, out=shift[:, 1:])
     shift += (ntail[0] - ntail)[:, None]
-    s_max = float(shift.max())
+    # each piece is expanded about the middle of its shifts over the block, at the rank pc: the
+    # shift from there, s - s_mid, is at most half the piece's range either way
+    s_lo, s_hi = shift.min(axis=0), shift.max(axis=0)
+    s_mid = (s_lo + s_hi) // 2
+    dev = np.maximum(s_hi - s_mid, s_mid - s_lo)[piece]  # the largest |s - s_mid| of each static one
+    pc = p0 - s_mid[piece]
     s_ref = st.sq[int(n.max())]
     wtot = st.tail[n] * np.exp(st.sq[n] - s_ref)
-    phi0 = np.exp(st.sq[p0] - s_ref)
+    phi0 = np.exp(st.sq[pc] - s_ref)
     e_blk = 0.0
     kt = 1
-    if ns and s_max > 0:
+    if ns and dev.max() > 0:
         # the fewest terms whose truncation bound is small enough
-        ratio = s_max / tt.rho[p0]
+        ratio = dev / tt.rho[pc]
         if float(ratio.max()) >= 0.5:
             return None
-        term = phi0 * tt.bound[p0] / (1.0 - ratio) * ratio**TAYLOR_MIN_TERMS
+        term = phi0 * tt.bound[pc] / (1.0 - ratio) * ratio**TAYLOR_MIN_TERMS
         limit = TAYLOR_ERR * float(wtot.min())
         kt = TAYLOR_MIN_TERMS
         e_blk = float(term.sum())
@@ -635,14 +1243,14 @@ def _taylor_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -
             term *= ratio
             e_blk = float(term.sum())
     if ns:
-        grp = tt.group[p0]
+        grp = tt.group[pc]
         setid = np.zeros(ns, dtype=np.int64)
         np.cumsum((piece[1:] != piece[:-1]) | (grp[1:] != grp[:-1]), out=setid[1:])
         n_sets = int(setid[-1]) + 1
         first = np.flatnonzero(np.append(True, setid[1:] != setid[:-1]))
-        alpha = tt.alpha[p0[first]]
-        mom = tt.e[:kt, p0] * phi0  # (kt, ns)
-        s_rs = shift[:, piece[first]].astype(np.float64)  # (nrow, n_sets)
+        alpha = tt.alpha[pc[first]]
+        mom = tt.e[:kt, pc] * phi0  # (kt, ns)
+        s_rs = (shift[:, piece[first]] - s_mid[piece[first]]).astype(np.float64)  # (nrow, n_sets)
         coef = np.empty((nrow, kt, n_sets))
         coef[:, 0] = np.exp(-s_rs * alpha)
         for t in range(1, kt):
@@ -663,16 +1271,21 @@ def _taylor_block(st: _State, g: np.ndarray, cut: np.ndarray, out: np.ndarray) -
     # (dynamic); with many columns, every candidate's weight in every row at once (a zero
     # column last for the padding), else per crossing block from the rank tables
     if len(st.columns) >= MANY_COLUMNS:
-        wfull = np.zeros((nrow, mc + 1))
+        wfull = _scratch(st, "wfull", (nrow, mc + 1))
+        wfull[:, mc] = 0.0
         if ns:
-            wfull[:, stat] = np.take(tab, (p0 - (p_lo - 1))[None, :] - shift[:, piece], mode="clip")
+            at = _scratch(st, "tb_at", (nrow, ns), np.int64)
+            np.subtract((p0 - (p_lo - 1))[None, :], shift[:, piece], out=at)
+            wfull[:, stat] = np.take(tab, at, mode="clip", out=_scratch(st, "tb_w", (nrow, ns)))
         if nd:
             wfull[:, dyn] = wd
-        rowoff = r[:, None] * (mc + 1)
-
-        def crossing_weights(items):
-            return np.take(wfull, items + rowoff)
-
+        if not ns:
+            setid = mom = coef = np.zeros(0)
+        perms = _value_orders(st, r_lo, r_hi, qf, cand)
+        cert = _taylor_many(
+            st, g, cand, perms, stat, dyn, setid, n_sets, mom, coef, wd, wfull, tail, wtot, n, e_blk, out
+        )
+        return _keep_need(st, g, cert)
     else:
         n_piece = shift.shape[1]
         rank_tab = np.concatenate([-shift, dpos], axis=1)

@@ -173,37 +173,87 @@ def kth_smallest(ch: Changes, ranks: np.ndarray, q_seg: np.ndarray, q_k: np.ndar
     ranks = np.asarray(ranks, dtype=np.int64)
     q_seg = np.asarray(q_seg, dtype=np.int64)
     nq = q_seg.shape[0]
-    out = np.zeros(nq, dtype=np.int64)
     if nq == 0:
-        return out
-    n_bits = max(1, int(max(int(ranks.max(initial=0)), 1)).bit_length())
-    # one integer per change: rank * 2 + (1 for a removal)
-    code = ranks[ch.item] * 2 + ch.removal
-    n = code.shape[0]
-    # int32 halves the memory traffic of the random gathers below, which dominate the cost
-    it = np.int32 if n < 2**30 and int(code.max(initial=0)) < 2**31 - 1 else np.int64
-    code = code.astype(it)
-    one, two, nil = it(1), it(2), it(0)
+        return np.zeros(0, dtype=np.int64)
+    top = int(ranks.max(initial=0))
+    n_bits = max(1, max(top, 1).bit_length())
+    n = ch.item.shape[0]
+    # int32 halves the memory traffic of the random gathers below, which dominate the cost; every
+    # array of the loop is allocated once (fresh large temporaries cost page faults at each level)
+    it = np.int32 if n < 2**30 and top < 2**30 - 1 else np.int64
+    # one integer per change: rank * 2 + (1 for a removal), and a second buffer for the partition
+    code = np.empty(n, dtype=it)
+    np.multiply(ranks[ch.item], 2, out=code, casting="unsafe")
+    code += ch.removal
+    spare = np.empty(n, dtype=it)
+    bits = np.empty(n, dtype=it)
+    zero = np.empty(n, dtype=bool)
+    r0 = np.zeros(n + 1, dtype=it)  # zero-bit changes before a position
+    rz = np.zeros(n + 1, dtype=it)  # zero-bit removals before a position
     q_k = np.asarray(q_k).astype(it)
     cnt = ch.upto[q_seg].astype(it)
     start = np.zeros(nq, dtype=it)
-    r0 = np.zeros(n + 1, dtype=it)  # zero-bit changes before a position
-    s0 = np.zeros(n + 1, dtype=it)  # sum of their deltas (+1 insertion, -1 removal)
+    end = np.empty(nq, dtype=it)
+    z_start = np.empty(nq, dtype=it)
+    z_cnt = np.empty(nq, dtype=it)
+    count0 = np.empty(nq, dtype=it)
+    tmp = np.empty(nq, dtype=it)
+    go1 = np.empty(nq, dtype=bool)
+    out = np.zeros(nq, dtype=it)
+    one = it(1)
     for lvl in range(n_bits - 1, -1, -1):
-        zero = ((code >> (lvl + 1)) & 1) == 0
+        np.bitwise_and(code, it(2 << lvl), out=bits)
+        np.equal(bits, 0, out=zero)
         np.cumsum(zero, out=r0[1:])
-        np.cumsum(np.where(zero, one - two * (code & one), nil), out=s0[1:])
-        end = start + cnt
-        count0 = s0[end] - s0[start]
-        go1 = q_k >= count0
-        q_k -= count0 * go1
-        z_start = r0[start]
-        z_cnt = r0[end] - z_start
-        start = np.where(go1, r0[n] + (start - z_start), z_start)
-        cnt = np.where(go1, cnt - z_cnt, z_cnt)
-        out = out * 2 + go1
-        code = np.concatenate([code[zero], code[~zero]])
-    return out
+        np.bitwise_and(code, one, out=bits)
+        bits *= zero
+        np.cumsum(bits, out=rz[1:])
+        np.add(start, cnt, out=end)
+        np.take(r0, start, mode="clip", out=z_start)
+        np.take(r0, end, mode="clip", out=z_cnt)
+        z_cnt -= z_start  # zero-bit changes in the query's range
+        np.take(rz, end, mode="clip", out=count0)
+        np.take(rz, start, mode="clip", out=tmp)
+        count0 -= tmp
+        count0 *= -2
+        count0 += z_cnt  # active items of the range with the bit 0: insertions - removals
+        np.greater_equal(q_k, count0, out=go1)
+        count0 *= go1
+        q_k -= count0
+        # bit 1: the range of the one-bit changes (after all zero-bit ones); bit 0: the zero-bit
+        np.subtract(start, z_start, out=tmp)
+        tmp += r0[n]
+        np.copyto(start, z_start)
+        np.copyto(start, tmp, where=go1)
+        cnt -= z_cnt
+        np.copyto(cnt, z_cnt, where=~go1)
+        out += out
+        out += go1
+        # the stable partition by the bit: zero-bit changes first
+        nz = int(r0[n])
+        np.compress(zero, code, out=spare[:nz])
+        np.logical_not(zero, out=zero)
+        np.compress(zero, code, out=spare[nz:])
+        code, spare = spare, code
+    return out.astype(np.int64)
+
+
+def stable_argsort(x: np.ndarray) -> np.ndarray:
+    """``np.argsort(x, axis=-1, kind="stable")`` (equal values in index order), by the faster
+    default sort wherever a row has no two equal values (the result is then the same), and by
+    the stable sort for the rows that have some (or NaN)."""
+    x = np.asarray(x)
+    order = np.argsort(x, axis=-1)
+    if x.shape[-1] < 2:
+        return order
+    s = np.take_along_axis(x, order, axis=-1)
+    again = (s[..., 1:] == s[..., :-1]).any(axis=-1) | np.isnan(s[..., -1])
+    if x.ndim == 1:
+        return np.argsort(x, kind="stable") if again else order
+    rows = np.flatnonzero(again)
+    if rows.shape[0]:
+        order[rows] = np.argsort(x[rows], axis=-1, kind="stable")
+    return order
 
 
 def segment_medians(ch: Changes, values: np.ndarray, n_active: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -213,7 +263,7 @@ def segment_medians(ch: Changes, values: np.ndarray, n_active: np.ndarray) -> tu
     values = np.asarray(values, dtype=np.float64)
     seg = np.flatnonzero(n_active > 0)
     n = n_active[seg]
-    order = np.argsort(values, kind="stable")
+    order = stable_argsort(values)
     rank = np.empty(values.shape[0], dtype=np.int64)
     rank[order] = np.arange(values.shape[0], dtype=np.int64)
     even = np.flatnonzero(n % 2 == 0)
