@@ -15,12 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast_math import AGGREGATES, ForecastSet, QuestionSpec, engine, recency, score_question
+from forecast_math import AGGREGATES, engine, recency, score_question
 from forecast_math.sweep import Changes, kth_smallest, stable_argsort
 
 from . import recency_reference as reference
 from .test_recency_columns import cdf_crowd, cdf_questions
-from .test_sweep import DAY, EXACT, FAST, TAYLOR, TAYLOR_TINY_BLOCKS, TINY, crowds, scores_difference
+from .test_sweep import EXACT, FAST, TAYLOR, TAYLOR_TINY_BLOCKS, TINY, crowds, large_question, scores_difference
 
 #: constants for questions with a few options (the window method's batches and chunks, too)
 FEW = [
@@ -42,23 +42,6 @@ MANY = [
     dict(WINDOW_C=1.0, WINDOW_MIN=4, SUPER_ROWS=16, FINE_VALUES=4, FINE_BLOCKS=2),
     dict(TAYLOR, MANY_COLUMNS=10**9, CHUNK_CELLS=4096),
 ]
-
-
-def large_question(n_users, k, seed, mode="continuous"):
-    """n_users forecasters making 5 forecasts each at random times over 60 days (a few before the
-    open), 3% withdrawals; binary (second column 1 - the first) or k options."""
-    rng = np.random.default_rng(seed)
-    t0 = 1_600_000_000.0
-    ts = t0 + 60 * DAY
-    user = np.repeat(np.arange(n_users), 5)
-    n = user.shape[0]
-    if k == 2:
-        p = rng.uniform(0.001, 0.999, n)
-        probs = np.stack([p, 1 - p], axis=1)
-    else:
-        probs = 0.001 + (1 - 0.001 * k) * rng.dirichlet(np.ones(k), size=n)
-    spec = QuestionSpec(k, k > 3, t0, ts, ts - 5 * DAY, int(rng.integers(0, k)), mode)
-    return spec, ForecastSet(user, rng.uniform(t0 - DAY, ts, n), probs, rng.random(n) < 0.03)
 
 
 @contextlib.contextmanager

@@ -215,7 +215,7 @@ def test_sweep_input_order_does_not_matter(q):
     assert scores_difference(score(spec, fs), score(spec, shuffled)) <= 1e-12
 
 
-def _large_question(n_users, k, seed, mode="continuous", each=5):
+def large_question(n_users, k, seed, mode="continuous", each=5):
     rng = np.random.default_rng(seed)
     t0 = 1_600_000_000.0
     ts = t0 + 60 * DAY
@@ -239,7 +239,7 @@ def _large_question(n_users, k, seed, mode="continuous", each=5):
 def test_large_question_windows_and_taylor_blocks_are_exact(n_users, k, mode):
     """Thousands of forecasters, production windows (the tail regime) and Taylor blocks forced
     on, against the window holding every standing forecast (the definition itself)."""
-    spec, fs = _large_question(n_users, k, seed=n_users + k, mode=mode)
+    spec, fs = large_question(n_users, k, seed=n_users + k, mode=mode)
     exact = score(spec, fs, **EXACT)
     assert scores_difference(score(spec, fs), exact) <= 1e-9
     assert scores_difference(score(spec, fs, TAYLOR_MIN_N=1000), exact) <= 1e-9
@@ -250,7 +250,7 @@ def test_large_question_windows_and_taylor_blocks_are_exact(n_users, k, mode):
 
 def test_large_question_matches_dense():
     """The production sweep (windows in the tail regime) against the dense engine."""
-    spec, fs = _large_question(900, 2, seed=3, each=2)
+    spec, fs = large_question(900, 2, seed=3, each=2)
     assert scores_difference(score(spec, fs), score(spec, fs, path="dense")) <= 1e-9
 
 
