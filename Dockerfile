@@ -8,4 +8,4 @@ RUN DJANGO_SETTINGS_MODULE=config.settings.base python manage.py collectstatic -
 RUN useradd --create-home signpost && chown -R signpost /app
 USER signpost
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"]

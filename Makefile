@@ -51,7 +51,7 @@ lint: install
 serve: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0
-	$(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:8000 --workers 2 --access-logfile -
+	$(VENV)/bin/gunicorn -c python:config.gunicorn config.wsgi:application --bind 127.0.0.1:8000 --access-logfile -
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel INFO --concurrency 2

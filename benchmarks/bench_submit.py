@@ -1,19 +1,27 @@
 """Benchmark: forecast submission under gunicorn on PostgreSQL, 32 concurrent clients, against a
 bare Django view in the same server that does one INSERT.
 
-    .venv/bin/python benchmarks/bench_submit.py [--clients 32 --requests 3000 --questions 16
-        --workers 2 --threads 8 --json [PATH]]
+    .venv/bin/python benchmarks/bench_submit.py [--clients 32 --requests 8000 --questions 16
+        --workers N --threads N --json [PATH]]
 
 Private and on loopback: a dedicated database (signpost_bench_submit, recreated and dropped), a
 private redis-server (cache, throttles, and the broker the crowd-update job is enqueued to; no
 worker consumes it here, so the crowd jobs cost the web process their enqueue only, as with
-workers on other hosts), and gunicorn (gthread) serving the product plus the bare view
-(benchmarks/bench_settings.py). Each client is one user with an API token and a keep-alive
+workers on other hosts), and gunicorn with the served settings (config/gunicorn.py: gthread, one
+worker per core, 8 threads; --workers and --threads override them) serving the product plus the
+bare view (benchmarks/bench_settings.py). Each client is one user with an API token and a keep-alive
 connection, posting `{"probability": p}` to a random open question: token authentication, the
 forecast throttle, validation, the question row lock, the INSERT, the on-commit enqueue, and the
 response. The bare view parses the same JSON body and INSERTs one forecast row with raw SQL: no
 DRF, no authentication, no throttle, no lock. Rounds are interleaved (bare, product, bare,
-product). The ratio is a throughput ratio: product req/s / bare req/s.
+product). The ratio is a throughput ratio: product req/s / bare req/s. A round of 1,500 requests
+lasts under 2 s, and its p99 (the 15th-slowest request) was often set by one stall of the machine;
+rounds of 4,000 (the default) give a steadier figure.
+
+A keep-alive connection stays with the gunicorn worker that accepted it, and which worker accepts
+is a race, so the clients are not always split evenly between the workers; the split is printed
+(read from /proc: each client's connection, by its port, to the worker process holding it), because
+the clients of a worker holding more of them wait longer.
 
 Because wall-clock figures depend on whatever else runs on the machine, each round also reads the
 CPU time (utime + stime, /proc) that the serving side spent: the gunicorn workers, the PostgreSQL
@@ -46,6 +54,7 @@ from benchmarks.common import (  # noqa: E402
     recreate_database,
     stop,
 )  # fmt: skip
+from config import gunicorn as served  # noqa: E402
 
 DB = "signpost_bench_submit"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -74,6 +83,31 @@ def server_pids(gunicorn_pid: int, redis_pid: int) -> dict[str, list[int]]:
     return {"gunicorn": [int(p) for p in children], "postgres": backends, "redis": [redis_pid]}
 
 
+def clients_per_worker(port: int, client_ports: set[int], workers: list[int]) -> list[int]:
+    """How many of the connections from `client_ports` to `port` each worker process holds."""
+    inode_of_peer: dict[str, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local_port, peer_port = int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)
+            if local_port == port and peer_port in client_ports:
+                inode_of_peer[f"socket:[{fields[9]}]"] = peer_port
+    counts = []
+    for pid in workers:
+        held = 0
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                held += os.readlink(fd) in inode_of_peer
+            except OSError:
+                continue
+        counts.append(held)
+    return counts
+
+
 def seed(n_users: int, n_questions: int) -> tuple[list[str], list[int], int, int]:
     from datetime import UTC, datetime, timedelta
 
@@ -92,10 +126,10 @@ def seed(n_users: int, n_questions: int) -> tuple[list[str], list[int], int, int
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clients", type=int, default=32)
-    ap.add_argument("--requests", type=int, default=3000, help="per endpoint, over two rounds")
+    ap.add_argument("--requests", type=int, default=8000, help="per endpoint, over two rounds")
     ap.add_argument("--questions", type=int, default=16)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=served.workers, help="default: config/gunicorn.py's")
+    ap.add_argument("--threads", type=int, default=served.threads, help="default: config/gunicorn.py's")
     ap.add_argument("--json", type=Path, nargs="?", const=RESULTS, default=None)
     args = ap.parse_args(argv)
 
@@ -130,6 +164,7 @@ def main(argv=None) -> int:
             measure(bare, 300, args.clients)  # warm-up: connections, imports
             measure(product, 300, args.clients)
             pids = server_pids(proc.pid, redis.proc.pid)
+            split = clients_per_worker(port, {c.conn.sock.getsockname()[1] for c in clients}, pids["gunicorn"])
             half = args.requests // 2
             runs = {"bare": [], "submit": []}
             cpu = {name: dict.fromkeys(pids, 0.0) for name in runs}
@@ -154,7 +189,8 @@ def main(argv=None) -> int:
           f"{args.workers} gthread workers x {args.threads} threads)")  # fmt: skip
     for name, r in (("bare view (one INSERT)", b), ("forecast submission", s)):
         print(f"{name:<26}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['req_per_s']:>9.0f}{r['errors']:>8}")
-    print(f"submit / bare throughput ratio: {ratio:.3f}; forecasts stored {stored}")
+    print(f"submit / bare throughput ratio: {ratio:.3f}; forecasts stored {stored}; "
+          f"submitting clients per worker: {', '.join(map(str, sorted(split, reverse=True)))}")  # fmt: skip
     print(f"server CPU per request (gunicorn workers, PostgreSQL backends, redis-server): bare {cpu_ms['bare']:.2f} ms, "
           f"submission {cpu_ms['submit']:.2f} ms, ratio {cpu_ms['bare'] / cpu_ms['submit']:.3f}; "
           f"load average {Path('/proc/loadavg').read_text().split()[0]}")  # fmt: skip
@@ -169,6 +205,7 @@ def main(argv=None) -> int:
         "submit_errors": s["errors"] + b["errors"], "submit_clients": args.clients,
         "submit_server_cpu_ms": round(cpu_ms["submit"], 3), "submit_bare_server_cpu_ms": round(cpu_ms["bare"], 3),
         "submit_server": f"gunicorn gthread {args.workers}x{args.threads}",
+        "submit_requests": args.requests, "submit_clients_per_worker": sorted(split, reverse=True),
     }, args.json)  # fmt: skip
     return 1 if s["errors"] or b["errors"] else 0
 

@@ -124,10 +124,13 @@ def stop(proc: subprocess.Popen | None, timeout: float = 20) -> None:
         proc.wait(timeout=10)
 
 
-def gunicorn(env: dict, port: int, *, workers: int = 2, threads: int = 4) -> subprocess.Popen:
+def gunicorn(env: dict, port: int, *, workers: int | None = None, threads: int | None = None) -> subprocess.Popen:
+    """gunicorn with the served settings (config/gunicorn.py); `workers` and `threads` override them."""
     exe = str(Path(PY).with_name("gunicorn"))
-    cmd = [exe, "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-           "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", "--backlog", "256"]  # fmt: skip
+    cmd = [exe, "-c", "python:config.gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+           "--log-level", "warning", "--backlog", "256"]  # fmt: skip
+    cmd += ["--workers", str(workers)] if workers else []
+    cmd += ["--threads", str(threads)] if threads else []
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     wait_port(port)
     return proc

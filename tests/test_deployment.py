@@ -27,7 +27,7 @@ def test_compose_has_the_five_services_with_health_checks(compose):
 
 def test_compose_commands_run_gunicorn_and_celery(compose):
     s = compose["services"]
-    assert "gunicorn config.wsgi:application" in s["web"]["command"]
+    assert "gunicorn -c python:config.gunicorn config.wsgi:application" in s["web"]["command"]
     assert "migrate" in s["web"]["command"]
     assert s["worker"]["command"].startswith("celery -A config worker")
     assert s["beat"]["command"].startswith("celery -A config beat")
@@ -49,6 +49,64 @@ def test_compose_app_services_use_production_settings_and_wait_for_healthy_backe
 def test_compose_redis_persists_and_never_evicts(compose):
     cmd = compose["services"]["redis"]["command"]
     assert "--appendonly yes" in cmd and "--maxmemory-policy noeviction" in cmd
+
+
+def test_every_way_of_serving_uses_the_served_gunicorn_settings():
+    """The image, compose, `make serve` and the benchmarks serve with config/gunicorn.py, so the
+    benchmarked server is the deployed one."""
+    assert '"gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application"' in (ROOT / "Dockerfile").read_text()
+    assert "gunicorn -c python:config.gunicorn config.wsgi:application" in (ROOT / "Makefile").read_text()
+    assert '"-c", "python:config.gunicorn"' in (ROOT / "benchmarks" / "common.py").read_text()
+
+
+def _gunicorn(*args: str, **env: str) -> subprocess.CompletedProcess:
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    full_env = {k: v for k, v in os.environ.items() if k not in {"WEB_WORKERS", "WEB_THREADS"}}
+    full_env.update(env)
+    return subprocess.run(
+        [gunicorn, "-c", "python:config.gunicorn", *args, "config.wsgi:application"],
+        cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def _printed_settings(r: subprocess.CompletedProcess) -> dict[str, str]:
+    assert r.returncode == 0, r.stderr
+    pairs = (line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def test_served_settings_are_one_gthread_worker_per_core_with_eight_threads():
+    printed = _printed_settings(_gunicorn("--print-config"))
+    cores = len(os.sched_getaffinity(0))
+    assert (printed["worker_class"], printed["workers"], printed["threads"]) == ("gthread", str(cores), "8")
+
+
+def test_served_settings_take_the_counts_from_the_environment_and_the_command_line_wins():
+    printed = _printed_settings(_gunicorn("--print-config", WEB_WORKERS="3", WEB_THREADS="2"))
+    assert (printed["workers"], printed["threads"]) == ("3", "2")
+    printed = _printed_settings(_gunicorn("--print-config", "--workers", "5", WEB_WORKERS="3"))
+    assert printed["workers"] == "5"
+
+
+@pytest.mark.parametrize(("name", "value"), [("WEB_WORKERS", "abc"), ("WEB_WORKERS", "0"), ("WEB_THREADS", "-2")])
+def test_a_bad_worker_count_stops_gunicorn_with_one_line_naming_it(name, value):
+    r = _gunicorn("--check-config", **{name: value})
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f"error: {name} must be a whole number of at least 1, not {value!r}"]
+
+
+def test_a_web_process_is_ready_before_its_first_request():
+    """Loading config.wsgi imports every view and freezes what is alive, so the collector's full
+    collections no longer walk the process's long-lived objects."""
+    code = (
+        "import gc, sys; import config.wsgi; "
+        "print(gc.get_freeze_count(), len(gc.get_objects(2)), 'api.forecasts' in sys.modules)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base"})  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    frozen, oldest, views_loaded = r.stdout.split()
+    assert int(frozen) > 50_000 and int(oldest) < 1_000 and views_loaded == "True", r.stdout
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
