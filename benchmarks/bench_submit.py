@@ -32,9 +32,12 @@ request (bare / product) is the throughput ratio a CPU-bound quiet machine would
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -108,6 +111,21 @@ def clients_per_worker(port: int, client_ports: set[int], workers: list[int]) ->
     return counts
 
 
+def print_gc_pauses(probe_dir: Path, rounds: list[tuple[float, float]], mode: str) -> None:
+    """The workers' collector pauses (benchmarks/gc_probe.py) that fell in the measured rounds."""
+    for path in sorted(probe_dir.glob("*.json")):
+        record = json.loads(path.read_text())
+        timed = [(g, ms) for g, t, ms in record["pauses"] if any(a <= t <= b for a, b in rounds)]
+        parts = []
+        for g in (0, 1, 2):
+            ms = [m for gen, m in timed if gen == g]
+            parts.append(f"gen {g}: {len(ms)} ({sum(ms):.0f} ms, longest {max(ms, default=0):.1f})")
+        print(f"gc pauses in the measured rounds, worker {path.stem} ({mode}, {record['frozen']} objects frozen): "
+              + "; ".join(parts))  # fmt: skip
+        path.unlink()
+    probe_dir.rmdir()
+
+
 def seed(n_users: int, n_questions: int) -> tuple[list[str], list[int], int, int]:
     from datetime import UTC, datetime, timedelta
 
@@ -131,7 +149,11 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=served.workers, help="default: config/gunicorn.py's")
     ap.add_argument("--threads", type=int, default=served.threads, help="default: config/gunicorn.py's")
     ap.add_argument("--json", type=Path, nargs="?", const=RESULTS, default=None)
+    ap.add_argument("--gc-probe", choices=["frozen", "unfrozen"], default=None,
+                    help="record the workers' garbage-collector pauses (benchmarks/gc_probe.py); unfrozen: "
+                         "without config/wsgi.py's gc.freeze()")  # fmt: skip
     args = ap.parse_args(argv)
+    probe_dir = Path(tempfile.mkdtemp(prefix="signpost-gc-")) if args.gc_probe else None
 
     db_url = recreate_database(DB)
     proc = None
@@ -147,8 +169,11 @@ def main(argv=None) -> int:
 
             connections.close_all()
             port = free_port()
-            proc = gunicorn({**env, "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings"}, port,
-                            workers=args.workers, threads=args.threads)  # fmt: skip
+            server_env = {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings"}
+            if probe_dir:
+                server_env.update(GC_PROBE_DIR=str(probe_dir), GC_PROBE_UNFREEZE=str(int(args.gc_probe == "unfrozen")))
+            proc = gunicorn(server_env, port, workers=args.workers, threads=args.threads,
+                            settings="benchmarks.gc_probe" if probe_dir else "config.gunicorn")  # fmt: skip
             clients = [Client(port, {"Authorization": f"Token {tokens[i % len(tokens)]}"}) for i in range(args.clients)]
             bare_clients = [Client(port) for _ in range(args.clients)]
             rng = random.Random(0)
@@ -167,11 +192,14 @@ def main(argv=None) -> int:
             split = clients_per_worker(port, {c.conn.sock.getsockname()[1] for c in clients}, pids["gunicorn"])
             half = args.requests // 2
             runs = {"bare": [], "submit": []}
+            rounds: list[tuple[float, float]] = []
             cpu = {name: dict.fromkeys(pids, 0.0) for name in runs}
             for _ in range(2):
                 for name, fn in (("bare", bare), ("submit", product)):
                     before = {group: cpu_seconds(p) for group, p in pids.items()}
+                    t0 = time.monotonic()
                     runs[name].append(measure(fn, half, args.clients))
+                    rounds.append((t0, time.monotonic()))
                     for group, p in pids.items():
                         cpu[name][group] += cpu_seconds(p) - before[group]
             from forecasts.models import Forecast
@@ -196,6 +224,8 @@ def main(argv=None) -> int:
           f"load average {Path('/proc/loadavg').read_text().split()[0]}")  # fmt: skip
     for name, groups in per_request.items():
         print(f"  {name}: " + ", ".join(f"{group} {ms:.2f} ms" for group, ms in groups.items()))
+    if probe_dir:
+        print_gc_pauses(probe_dir, rounds, args.gc_probe)
     merge_results({
         "submit_vs_bare_ratio": round(ratio, 3),
         "submit_p50_ms": round(s["p50_ms"], 2), "submit_p99_ms": round(s["p99_ms"], 2),

@@ -124,10 +124,13 @@ def stop(proc: subprocess.Popen | None, timeout: float = 20) -> None:
         proc.wait(timeout=10)
 
 
-def gunicorn(env: dict, port: int, *, workers: int | None = None, threads: int | None = None) -> subprocess.Popen:
-    """gunicorn with the served settings (config/gunicorn.py); `workers` and `threads` override them."""
+def gunicorn(
+    env: dict, port: int, *, workers: int | None = None, threads: int | None = None, settings: str = "config.gunicorn"
+) -> subprocess.Popen:
+    """gunicorn with the served settings (config/gunicorn.py; `settings` names another module, such
+    as benchmarks.gc_probe); `workers` and `threads` override them."""
     exe = str(Path(PY).with_name("gunicorn"))
-    cmd = [exe, "-c", "python:config.gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+    cmd = [exe, "-c", f"python:{settings}", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
            "--log-level", "warning", "--backlog", "256"]  # fmt: skip
     cmd += ["--workers", str(workers)] if workers else []
     cmd += ["--threads", str(threads)] if threads else []
