@@ -11,9 +11,10 @@ Like the cache (config/cache.py) it fails open: while Redis is unreachable every
 allowed, and the failure is logged. Without Redis (the embedded demo's local-memory cache) it is
 DRF's throttle, unchanged.
 
-A request is counted once: the verdict is remembered on the request, so a view that checks the
-throttle early (api.forecasts' submission fast path) and then hands the request to DRF's view
-does not count it a second time there."""
+A request is counted once: the verdict is remembered on the request, so a request counted early
+(by api.forecasts' submission fast path, whose SQL statement counts it) and then handed to DRF's
+view is not counted a second time there. A subclass may count elsewhere (window_count): the
+forecast throttle counts in PostgreSQL (forecasts.window)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,15 @@ def _redis_script():
     return _script, client
 
 
+def _verdicts(request) -> dict:
+    """This request's {throttle key: (allowed, wait)}."""
+    verdicts = getattr(request, VERDICTS_ATTR, None)
+    if verdicts is None:
+        verdicts = {}
+        setattr(request, VERDICTS_ATTR, verdicts)  # on a DRF Request: its own attribute, read through
+    return verdicts
+
+
 class WindowRateThrottle(throttling.SimpleRateThrottle):
     """SimpleRateThrottle's sliding window, counted by one Redis script call (see the module)."""
 
@@ -80,32 +90,36 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
         DRF keys it, for a caller that knows the client without a DRF request."""
         if self.rate is None:
             return True
-        return self.allow_key(request, self.cache_format % {"scope": self.scope, "ident": ident})
+        return self.allow_key(request, self.ident_key(ident))
 
     def allow_key(self, request, key: str) -> bool:
         """Count `request` under `key` (once per request: a second call gives the first verdict)."""
-        verdicts = getattr(request, VERDICTS_ATTR, None)
-        if verdicts is None:
-            verdicts = {}
-            setattr(request, VERDICTS_ATTR, verdicts)  # on a DRF Request: its own attribute, read through
+        verdicts = _verdicts(request)
         if key in verdicts:
             allowed, self._wait = verdicts[key]
             return allowed
-        redis = _redis_script()
-        if redis is None:  # no Redis (the demo): SimpleRateThrottle's counting in the cache, under `key`
-            self.key, self.now = key, self.timer()
+        now = self.timer()
+        counted = self.window_count(key, now)
+        if counted is None:  # no shared store (the demo without Redis): SimpleRateThrottle's counting in the cache
+            self.key, self.now = key, now
             self.history = [t for t in self.cache.get(key, []) if t > self.now - self.duration]
             allowed = len(self.history) < self.num_requests
             if allowed:
                 self.throttle_success()
             self._wait = None if allowed else super().wait()
         else:
-            allowed = self._count(*redis, key)
+            allowed = self.remember(request, key, now, *counted)
         verdicts[key] = (allowed, self._wait)
         return allowed
 
-    def _count(self, script, client, key: str) -> bool:
-        now = self.timer()
+    def window_count(self, key: str, now: float) -> tuple[bool, float | None, int] | None:
+        """Count one request under `key` at `now` in the shared window: (allowed, the oldest time
+        left in the window, how many requests it holds), or None when there is no shared store
+        (no Redis). Fails open: Redis unreachable counts as allowed, and is logged."""
+        redis = _redis_script()
+        if redis is None:
+            return None
+        script, client = redis
         try:
             member = f"{now!r}:{os.urandom(6).hex()}"
             allowed, oldest, *count = script(
@@ -113,16 +127,25 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
             )
         except UNAVAILABLE as exc:
             logger.warning("throttle unavailable (%s): %s allowed", exc, key)
-            self._wait = None
-            return True
+            return True, None, 0
+        return bool(allowed), (None if allowed else float(oldest)), (count[0] if count else 0)
+
+    def remember(self, request, key: str, now: float, allowed: bool, oldest: float | None, held: int) -> bool:
+        """Take the verdict of a window count made at `now` (here, or by a statement that counted the
+        request itself) as this request's: its wait, and no second count of it under `key`."""
         if allowed:
             self._wait = None
-            return True
-        # DRF's wait(): the time until the oldest request leaves the window, shared by the requests
-        # still available (none when the rate was lowered below what the window holds).
-        available = self.num_requests - count[0] + 1
-        self._wait = None if available <= 0 else (self.duration - (now - float(oldest))) / available
-        return False
+        else:
+            # DRF's wait(): the time until the oldest request leaves the window, shared by the
+            # requests still available (none when the rate was lowered below what the window holds).
+            available = self.num_requests - held + 1
+            self._wait = None if available <= 0 or oldest is None else (self.duration - (now - oldest)) / available
+        _verdicts(request)[key] = (allowed, self._wait)
+        return allowed
+
+    def ident_key(self, ident: Any) -> str:
+        """The key of the client `ident` (for a user's throttle: the user's id), as DRF keys it."""
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)

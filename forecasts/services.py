@@ -18,6 +18,7 @@ from config.exceptions import Conflict, DomainError
 from config.prepared import compiled_sql, fetch_one
 from questions.models import Option, Question
 
+from . import window
 from .models import Forecast, RationaleHide
 from .pending import crowd_mark, crowd_send, mark_sql
 from .tasks import crowd_update
@@ -291,13 +292,17 @@ def _submit_statement(alias: str) -> tuple[str, list[Any]]:
 
     `q` locks the question row FOR UPDATE (the lock resolution takes) before anything else; `n`
     then reads the clock, after the lock is held, and the option labels; `tok` checks the
-    caller's API token at that instant (accounts.services.token_check_sql); `ins`
-    inserts the forecast only when the token is valid and is the user's, the question is open at
-    that instant (question_check_open's rules, in SQL) and its terms are those the forecast was
-    validated against; `pend` marks the question's crowd update pending when a forecast was
-    inserted (forecasts.pending). The last SELECT returns the locked row, the instant, the labels,
-    the token's id and last use (NULLs when it is not valid), the new id (NULL when nothing was
-    inserted), and whether the crowd update must be sent (the mark was made here)."""
+    caller's API token at that instant (accounts.services.token_check_sql); `thr` counts the
+    request in the user's forecast-throttle window (forecasts.window; `thv` holds its key, clock
+    and rate) when the question exists and the token is valid and the user's; `ins` inserts the
+    forecast only when the token is valid and is the user's, the throttle allowed the request, the
+    question is open at that instant (question_check_open's rules, in SQL) and its terms are those
+    the forecast was validated against; `pend` marks the question's crowd update pending when a
+    forecast was inserted (forecasts.pending). The last SELECT returns the locked row, the instant,
+    the labels, the token's id and last use (NULLs when it is not valid), the new id (NULL when
+    nothing was inserted), whether the crowd update must be sent (the mark was made here), and the
+    throttle's verdict (allowed, the oldest time in the window, how many it holds; NULLs when the
+    request was not counted)."""
     cached = _submit_sql.get(alias)
     if cached is not None:
         return cached
@@ -313,10 +318,15 @@ WITH q AS MATERIALIZED (
     SELECT q.*, clock_timestamp() AS now,
         ARRAY(SELECT o.label::text FROM questions_option o WHERE o.question_id = q.id ORDER BY o.position) AS labels
     FROM q
-), {token_check_sql(clock="n")}, ins AS (
+), {token_check_sql(clock="n")}, thv AS (
+    {window.VALUES_SQL}
+), thr AS (
+    {window.window_sql("thv", source=", n, tok", where=" AND tok.user_id = %s")}
+), ins AS (
     INSERT INTO forecasts_forecast ({inserted})
     SELECT {values} FROM n, tok
     WHERE tok.user_id = %s
+      AND COALESCE((SELECT allowed FROM thr), (SELECT allow IS NULL FROM thv))
       AND n.published_at IS NOT NULL
       AND n.state NOT IN ('{Question.State.RESOLVED.value}', '{Question.State.ANNULLED.value}')
       AND n.now < CASE WHEN n.known_at < n.close_time THEN n.known_at ELSE n.close_time END
@@ -325,7 +335,8 @@ WITH q AS MATERIALIZED (
 ), pend AS (
     {mark_sql("SELECT n.id, n.now FROM n WHERE EXISTS (SELECT 1 FROM ins)")}
 )
-SELECT n.*, tok.token_id, tok.last_used_at, (SELECT id FROM ins), EXISTS (SELECT 1 FROM pend)
+SELECT n.*, tok.token_id, tok.last_used_at, (SELECT id FROM ins), EXISTS (SELECT 1 FROM pend),
+    (SELECT allowed FROM thr), (SELECT oldest FROM thr), (SELECT held FROM thr)
 FROM n LEFT JOIN tok ON true"""  # noqa: S608 - names and constants of ours only
     cached = _submit_sql[alias] = (sql, fields)
     return cached
@@ -344,9 +355,26 @@ def _question_terms(question_id: int) -> tuple[Question, list[str]] | None:
     return found
 
 
+@dataclass(frozen=True)
+class FastSubmission:
+    """What forecast_submit_fast did: `stored` is (forecast, question, labels) when it stored the
+    forecast, else None; `throttle` is the forecast throttle's verdict when the statement counted
+    the request (allowed, the oldest time left in the window, how many requests it holds), else
+    None (the request was not counted: the caller's throttle must count it)."""
+
+    stored: tuple[Forecast, Question, list[str]] | None
+    throttle: tuple[bool, float | None, int] | None = None
+
+
 def forecast_submit_fast(
-    *, user_id: int, token_hash: str, question_id: int, payload: dict[str, Any], rationale: Any
-) -> tuple[Forecast, Question, list[str]] | None:
+    *,
+    user_id: int,
+    token_hash: str,
+    question_id: int,
+    payload: dict[str, Any],
+    rationale: Any,
+    throttle: Sequence[Any],
+) -> FastSubmission:
     """forecast_submit in one SQL statement, authenticated inline, for the API's hot path
     (PostgreSQL, autocommit).
 
@@ -355,31 +383,34 @@ def forecast_submit_fast(
     question row FOR UPDATE, reads "now" (the database's clock) under the lock, checks the API
     token whose hash is `token_hash` at that instant (accounts.services.token_check_sql: valid,
     and `user_id`'s; its last_used_at then written by token_touch, at most once a minute, a
-    statement more), and inserts the forecast if the question is open at that instant and its
-    terms are still those it was validated against. Enqueues the crowd update after commit, as
-    forecast_submit does.
+    statement more), counts the request in the user's forecast-throttle window (forecasts.window;
+    `throttle` is (key, now, window seconds, requests allowed), the last two None for no
+    throttle), and inserts the forecast if the throttle allowed it, the question is open at that
+    instant and its terms are still those it was validated against. Enqueues the crowd update
+    after commit, as forecast_submit does.
 
-    Returns (forecast, question, labels) as forecast_submit_checked does, or None when it stored
-    nothing: no such question, a rule broken, the question not open (or not published), its terms
-    changed, an invalid token (then token_forget is called), or Forecast save signals to send.
-    The caller then takes the full path (authentication, forecast_submit_checked), which decides
-    with the usual errors in the usual order."""
+    Its `stored` is (forecast, question, labels) as forecast_submit_checked returns them, or None
+    when it stored nothing: no such question, a rule broken, the question not open (or not
+    published), its terms changed, an invalid token (then token_forget is called), the throttle's
+    refusal, or Forecast save signals to send. The caller then takes the full path
+    (authentication, the throttle, forecast_submit_checked), which decides with the usual errors in
+    the usual order, and must not count the request again when `throttle` holds a verdict."""
     alias = router.db_for_write(Forecast)
     connection = connections[alias]
     if connection.vendor != "postgresql" or _save_signals_listened():
-        return None
+        return FastSubmission(None)
     found = _question_terms(question_id)
     if found is None:
-        return None
+        return FastSubmission(None)
     terms_q, labels = found
     try:
         values = _values_and_rationale(q=terms_q, labels=labels, payload=payload, rationale=rationale)
     except DomainError:
-        return None
+        return FastSubmission(None)
     sql, fields = _submit_statement(alias)
     row = _forecast_row(q=terms_q, user=None, values=values, rationale=rationale, now=None)
     row.user_id = user_id
-    params: list[Any] = [question_id, token_hash]
+    params: list[Any] = [question_id, token_hash, *window.window_params(*throttle), user_id]
     params += [p for f, p in zip(fields, _insert_params(row, fields, connection), strict=True)
                if f.attname not in ("question_id", "created_at")]  # fmt: skip
     params.append(user_id)
@@ -387,23 +418,25 @@ def forecast_submit_fast(
     params.append(labels)
     result = fetch_one(alias, sql, params)
     if result is None:
-        return None
+        return FastSubmission(None)
     k = len(_LOCKED_FIELDS)
-    now, locked_labels, token_id, last_used_at, forecast_id, marked = result[k:]
+    now, locked_labels, token_id, last_used_at, forecast_id, marked, allowed, oldest, held = result[k:]
+    verdict = None if allowed is None else (allowed, oldest, held)
     if token_id is None:
         token_forget(key_hash=token_hash)
     else:
         token_touch(token_id=token_id, last_used_at=last_used_at, now=now)
     if forecast_id is None:
-        _terms.pop(question_id, None)  # re-read next time: the terms may have changed
-        return None
+        if allowed is not False:
+            _terms.pop(question_id, None)  # re-read next time: the terms may have changed
+        return FastSubmission(None, verdict)
     q = Question.from_db(alias, _LOCKED_FIELDS, result[:k])
     row.question, row.created_at, row.pk = q, now, forecast_id
     row._state.adding = False
     row._state.db = alias
     if marked:  # the statement marked the crowd update pending: send it (at once in autocommit)
         transaction.on_commit(lambda: crowd_send(crowd_update, q.pk), using=alias)
-    return row, q, list(locked_labels)
+    return FastSubmission((row, q, list(locked_labels)), verdict)
 
 
 def forecast_withdraw(*, user: Any, question: Question, at: datetime | None = None) -> Forecast:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 from django.db import DatabaseError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
@@ -11,6 +13,7 @@ from config.enqueue import enqueue
 from .crowd import question_crowd_write
 from .pending import crowd_unmark
 from .selectors import questions_needing_crowd
+from .window import expire_windows
 
 RETRYABLE = (DatabaseError, OperationalError, BrokerError)
 
@@ -33,3 +36,9 @@ def crowd_reconcile(self) -> list[int]:
     for question_id in ids:
         enqueue(crowd_update, question_id)
     return ids
+
+
+@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=5, max_retries=3)
+def throttle_windows_expire(self) -> int:
+    """Periodic (beat): delete the forecast throttle's windows whose newest request has left them."""
+    return expire_windows(now=time.time())

@@ -190,6 +190,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "forecasts.tasks.crowd_reconcile",
         "schedule": float(os.environ.get("RECONCILE_SECONDS", "60")),
     },
+    # The forecast throttle's windows (forecasts.window) whose newest request has left them.
+    "throttle-windows-expire": {
+        "task": "forecasts.tasks.throttle_windows_expire",
+        "schedule": float(os.environ.get("RECONCILE_SECONDS", "60")),
+    },
     # Notifications: resolution notices whose job was lost, webhooks never enqueued.
     "notifications-reconcile": {
         "task": "notifications.tasks.notifications_reconcile",

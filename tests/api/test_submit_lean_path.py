@@ -310,37 +310,84 @@ def test_the_statement_writes_last_used_at_once_a_minute(api, make_user, binary_
     assert token.last_used_at == created  # not again within the minute
 
 
-def test_the_throttle_fails_open_when_redis_is_unreachable(token_client, binary_q, settings, caplog):
+def test_without_redis_the_forecast_throttle_still_counts_and_the_others_fail_open(
+    token_client, binary_q, settings, caplog, monkeypatch
+):
+    """The forecast throttle counts in PostgreSQL (forecasts.window), so Redis going away changes
+    nothing for it; the Redis-counted throttles (here the user throttle of a read) fail open."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "forecast", "2/min")
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{port}/0"}}
-    r, stored = _post(token_client(), _url(binary_q), {"probability": 0.5})
-    assert r.status_code == 201 and stored
+    c = token_client()
+    codes = [_post(c, _url(binary_q), {"probability": 0.5})[0].status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+    assert "throttle unavailable" not in caplog.text
+    assert c.get("/api/v1/questions/").status_code == 200
     assert "throttle unavailable" in caplog.text
 
 
-@pytest.mark.parametrize("backend", ["redis", "locmem"])
-def test_the_window_and_retry_after_are_drfs(token_client, binary_q, settings, monkeypatch, backend):
+@pytest.mark.parametrize("path", ["fast", "drf"])
+def test_the_window_and_retry_after_are_drfs(token_client, binary_q, make_user, monkeypatch, path):
     """A full window refuses with Retry-After: the seconds until its oldest request leaves it,
-    on Redis (one script call) and, without Redis, in the cache as DRF counts."""
+    whether the fast path's statement counts the request or DRF's view does (a client DRF
+    authenticates itself: forced here), both in the same PostgreSQL window."""
     from rest_framework.throttling import SimpleRateThrottle
 
-    if backend == "locmem":
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     clock = {"t": 1_000_000.0}
     monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: clock["t"])
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "forecast", "2/min")
-    c = token_client()
-    assert c.post(_url(binary_q), {"probability": 0.5}, format="json").status_code == 201
+    user = make_user()
+    if path == "fast":
+        c = token_client(user)
+    else:
+        c = APIClient()
+        c.force_authenticate(user)
+
+    def post():
+        r, stored = _post(c, _url(binary_q), {"probability": 0.5})
+        assert stored == (path == "fast" and r.status_code == 201)
+        return r
+
+    assert post().status_code == 201
     clock["t"] += 20
-    assert c.post(_url(binary_q), {"probability": 0.5}, format="json").status_code == 201
+    assert post().status_code == 201
     clock["t"] += 15
-    r = c.post(_url(binary_q), {"probability": 0.5}, format="json")
+    r = post()
     assert r.status_code == 429 and r["Retry-After"] == "25"  # the first leaves the window at +60
     clock["t"] += 25
-    assert c.post(_url(binary_q), {"probability": 0.5}, format="json").status_code == 201
+    assert post().status_code == 201
     assert Forecast.objects.filter(question=binary_q).count() == 3
+    with connection.cursor() as cur:
+        cur.execute("SELECT hits FROM forecasts_submission_window WHERE key = %s", [f"throttle_forecast_{user.pk}"])
+        assert cur.fetchone()[0] == [1_000_020.0, 1_000_060.0]  # the refused request was not recorded
+
+
+def test_the_fast_path_and_drf_count_in_one_window(token_client, binary_q, make_user, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "forecast", "3/min")
+    user = make_user()
+    fast, drf = token_client(user), APIClient()
+    drf.force_authenticate(user)
+    codes = [cl.post(_url(binary_q), {"probability": 0.5}, format="json").status_code for cl in (fast, drf, fast, drf)]
+    assert codes == [201, 201, 201, 429]
+
+
+def test_without_redis_the_cache_counts_the_other_throttles_as_drf_does(api, db, settings, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    clock = {"t": 1_000_000.0}
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: clock["t"])
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "2/min")
+    assert [api.get("/api/v1/questions/").status_code for _ in range(2)] == [200, 200]
+    clock["t"] += 35
+    r = api.get("/api/v1/questions/")
+    assert r.status_code == 429 and r["Retry-After"] == "25"
 
 
 def test_the_statement_is_prepared_once_per_connection_and_planned_generically(token_client, binary_q):
@@ -443,3 +490,59 @@ def test_the_crowd_job_waits_for_a_forecast_that_found_its_mark(make_user, make_
     latest = CrowdPoint.objects.get(question=q, method="median", is_latest=True)
     assert latest.through_forecast_id == done["forecast"].pk and latest.n_forecasters == 4
     assert not crowd_update_pending(question_id=q.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_of_one_user_never_exceed_the_window(make_user, make_question, monkeypatch):
+    """Twelve submissions of one user at once, from twelve threads (each its own connection and
+    token), on three questions, against a window of 5: the window's row lock counts them one after
+    the other, so exactly 5 are stored and 7 refused."""
+    from django.db import connections
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "forecast", "5/min")
+    user = make_user()
+    questions = [make_question(title=f"Concurrent {i}?") for i in range(3)]
+    tokens = [token_create(user=user)[0] for _ in range(12)]
+    start = threading.Barrier(12)
+    codes: list[int] = []
+
+    def submit(i: int) -> None:
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Token {tokens[i]}")
+        try:
+            start.wait()
+            codes.append(c.post(_url(questions[i % 3]), {"probability": 0.5}, format="json").status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [201] * 5 + [429] * 7
+    assert Forecast.objects.filter(user=user).count() == 5
+
+
+def test_expired_windows_are_deleted_by_beat(make_user, token_client, binary_q, monkeypatch):
+    import time
+
+    from forecasts.tasks import throttle_windows_expire
+
+    user = make_user()
+    assert token_client(user).post(_url(binary_q), {"probability": 0.5}, format="json").status_code == 201
+    key = f"throttle_forecast_{user.pk}"
+
+    def held() -> int:
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM forecasts_submission_window WHERE key = %s", [key])
+            return cur.fetchone()[0]
+
+    assert held() == 1
+    throttle_windows_expire.apply().get()
+    assert held() == 1  # still within its window
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert throttle_windows_expire.apply().get() >= 1
+    assert held() == 0
