@@ -59,7 +59,13 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A config beat --loglevel INFO
 
+# bench_submit's load generator is wrk when it is installed (a C program in a process of its own);
+# without it, the benchmark's own client threads.
 bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing Debian's wrk for the submission benchmark"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	  || echo "warning: could not install wrk; bench_submit will use its own client threads"; }
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) benchmarks/run_all.py
 
 clean:

@@ -38,7 +38,9 @@ VALUES_SQL = "SELECT %s::text AS key, %s::float8 AS now, %s::float8 AS span, %s:
 def window_sql(values: str, source: str = "", where: str = "") -> str:
     """The upsert that counts one request in its window. `values` names a relation with the columns
     of VALUES_SQL (a WITH clause); `source` and `where` add relations and conditions (the request
-    is counted only when they hold). The window is trimmed once, and appended to when it has room.
+    is counted only when they hold). The window is trimmed once (not at all while its first time,
+    the oldest as the times are appended under the row lock, is inside it), and appended to when it
+    has room.
     RETURNING: allowed, the oldest time left in the window when the request was refused (NULL when
     allowed), and how many requests the window holds."""
     # Every name here is ours (a table, a WITH clause, SQL of our own); values come as parameters.
@@ -50,7 +52,8 @@ def window_sql(values: str, source: str = "", where: str = "") -> str:
         SELECT cardinality(t.kept) < v.allow,
             CASE WHEN cardinality(t.kept) < v.allow THEN t.kept || v.now ELSE t.kept END,
             CASE WHEN cardinality(t.kept) < v.allow THEN v.now + v.span ELSE w.expires_at END
-        FROM {values} v, LATERAL (SELECT ARRAY(SELECT h FROM unnest(w.hits) h WHERE h > v.now - v.span) AS kept) t
+        FROM {values} v, LATERAL (SELECT CASE WHEN w.hits[1] > v.now - v.span THEN w.hits
+            ELSE ARRAY(SELECT h FROM unnest(w.hits) h WHERE h > v.now - v.span) END AS kept) t
     )
     RETURNING w.allowed, CASE WHEN NOT w.allowed THEN (SELECT min(h) FROM unnest(w.hits) h) END AS oldest,
         cardinality(w.hits) AS held"""  # noqa: S608
