@@ -9,7 +9,7 @@ Private and on loopback: a dedicated database (signpost_bench_submit, recreated 
 private redis-server (cache, throttles, and the broker the crowd-update job is enqueued to; no
 worker consumes it here, so the crowd jobs cost the web process their enqueue only, as with
 workers on other hosts), and gunicorn with the served settings (config/gunicorn.py: gthread, one
-worker per core, 8 threads; --workers and --threads override them) serving the product plus the
+worker per core, 4 threads; --workers and --threads override them) serving the product plus the
 bare view (benchmarks/bench_settings.py). Each client is one user with an API token and a keep-alive
 connection, posting `{"probability": p}` to a random open question: token authentication, the
 forecast throttle, validation, the question row lock, the INSERT, the on-commit enqueue, and the

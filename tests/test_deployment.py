@@ -75,10 +75,10 @@ def _printed_settings(r: subprocess.CompletedProcess) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
-def test_served_settings_are_one_gthread_worker_per_core_with_eight_threads():
+def test_served_settings_are_one_gthread_worker_per_core_with_four_threads():
     printed = _printed_settings(_gunicorn("--print-config"))
     cores = len(os.sched_getaffinity(0))
-    assert (printed["worker_class"], printed["workers"], printed["threads"]) == ("gthread", str(cores), "8")
+    assert (printed["worker_class"], printed["workers"], printed["threads"]) == ("gthread", str(cores), "4")
 
 
 def test_served_settings_take_the_counts_from_the_environment_and_the_command_line_wins():
