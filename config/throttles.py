@@ -122,13 +122,16 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
         script, client = redis
         try:
             member = f"{now!r}:{os.urandom(6).hex()}"
-            allowed, oldest, *count = script(
+            reply = script(
                 keys=[cache.make_key(key)], args=[repr(now), self.duration, self.num_requests, member], client=client
             )
         except UNAVAILABLE as exc:
             logger.warning("throttle unavailable (%s): %s allowed", exc, key)
             return True, None, 0
-        return bool(allowed), (None if allowed else float(oldest)), (count[0] if count else 0)
+        if reply[0]:
+            return True, None, 0
+        # Refused: {0, oldest, count}; {0} alone when the window is empty (a rate of 0 requests).
+        return False, (float(reply[1]) if len(reply) > 1 else None), (int(reply[2]) if len(reply) > 2 else 0)
 
     def remember(self, request, key: str, now: float, allowed: bool, oldest: float | None, held: int) -> bool:
         """Take the verdict of a window count made at `now` (here, or by a statement that counted the
@@ -139,7 +142,8 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
             # DRF's wait(): the time until the oldest request leaves the window, shared by the
             # requests still available (none when the rate was lowered below what the window holds).
             available = self.num_requests - held + 1
-            self._wait = None if available <= 0 or oldest is None else (self.duration - (now - oldest)) / available
+            remaining = self.duration if oldest is None else self.duration - (now - oldest)
+            self._wait = None if available <= 0 else remaining / available
         _verdicts(request)[key] = (allowed, self._wait)
         return allowed
 

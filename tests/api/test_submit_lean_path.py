@@ -366,6 +366,21 @@ def test_the_window_and_retry_after_are_drfs(token_client, binary_q, make_user, 
         assert cur.fetchone()[0] == [1_000_020.0, 1_000_060.0]  # the refused request was not recorded
 
 
+def test_a_rate_of_zero_refuses_with_drfs_wait_in_postgresql_and_in_redis(api, token_client, binary_q, monkeypatch):
+    """A rate of 0 requests: every request is refused, and Retry-After is the whole window (DRF's
+    wait with an empty history), for the forecast throttle (PostgreSQL) and a read throttle
+    (Redis, whose script answers an empty window with its verdict alone)."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "forecast", "0/min")
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "0/min")
+    r, stored = _post(token_client(), _url(binary_q), {"probability": 0.5})
+    assert r.status_code == 429 and not stored and r["Retry-After"] == "60"
+    assert not Forecast.objects.filter(question=binary_q).exists()
+    r = api.get("/api/v1/questions/")
+    assert r.status_code == 429 and r["Retry-After"] == "60"
+
+
 def test_the_fast_path_and_drf_count_in_one_window(token_client, binary_q, make_user, monkeypatch):
     from rest_framework.throttling import SimpleRateThrottle
 
