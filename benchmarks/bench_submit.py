@@ -221,6 +221,7 @@ def main(argv=None) -> int:
         print("error: --load wrk needs wrk on the PATH (apt-get install wrk)", file=sys.stderr)
         return 2
     probe_dir = Path(tempfile.mkdtemp(prefix="signpost-gc-")) if args.gc_probe else None
+    scripts: dict[str, Path] = {}  # the wrk rounds' Lua scripts, deleted at the end
 
     db_url = recreate_database(DB)
     proc = None
@@ -254,7 +255,6 @@ def main(argv=None) -> int:
                 return bare_clients[ti].request("POST", f"/bench/bare/forecast/{bare_q}/{bare_user}/", body)[0]
 
             if args.load == "wrk":
-                scripts = {}
                 for mode in ("bare", "submit"):
                     scripts[mode] = Path(tempfile.mkstemp(prefix=f"signpost-wrk-{mode}-", suffix=".lua")[1])
                     scripts[mode].write_text(WRK_SCRIPT % {
@@ -300,6 +300,8 @@ def main(argv=None) -> int:
     finally:
         stop(proc)
         drop_database(DB)
+        for script in scripts.values():
+            script.unlink(missing_ok=True)
     b, s = combine(runs["bare"]), combine(runs["submit"])
     ratio = s["req_per_s"] / b["req_per_s"]
     answered = {"bare": b["n"], "submit": s["n"]}

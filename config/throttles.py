@@ -107,10 +107,9 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
             if allowed:
                 self.throttle_success()
             self._wait = None if allowed else super().wait()
-        else:
-            allowed = self.remember(request, key, now, *counted)
-        verdicts[key] = (allowed, self._wait)
-        return allowed
+            verdicts[key] = (allowed, self._wait)
+            return allowed
+        return self.remember(request, key, now, *counted)
 
     def window_count(self, key: str, now: float) -> tuple[bool, float | None, int] | None:
         """Count one request under `key` at `now` in the shared window: (allowed, the oldest time

@@ -410,7 +410,7 @@ def forecast_submit_fast(
     sql, fields = _submit_statement(alias)
     row = _forecast_row(q=terms_q, user=None, values=values, rationale=rationale, now=None)
     row.user_id = user_id
-    params: list[Any] = [question_id, token_hash, *window.window_params(*throttle), user_id]
+    params: list[Any] = [question_id, token_hash, *throttle, user_id]  # throttle: window.VALUES_SQL's
     params += [p for f, p in zip(fields, _insert_params(row, fields, connection), strict=True)
                if f.attname not in ("question_id", "created_at")]  # fmt: skip
     params.append(user_id)

@@ -13,14 +13,11 @@ throttle's own clock) of the requests the window holds, oldest first. `INSERT ..
 UPDATE` reads and writes the row under its row lock, so two requests of one user, in any
 processes, are counted one after the other. The table is UNLOGGED: no WAL for a counter that
 is worth nothing after a crash (it comes back empty, and every user starts a new window).
-expire_windows (beat, with the crowd reconciler) deletes the rows whose newest request has left
-the window. Created by migration 0009 on PostgreSQL only; without PostgreSQL the throttle counts
+expire_windows (beat's throttle_windows_expire, every RECONCILE_SECONDS) deletes the rows whose
+newest request has left the window. Created by migration 0009 on PostgreSQL only; without PostgreSQL the throttle counts
 in Redis or the cache, as the other throttles do (config.throttles)."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-from typing import Any
 
 from django.db import connections, router
 
@@ -83,8 +80,3 @@ def expire_windows(*, now: float) -> int:
     with connections[alias].cursor() as cur:
         cur.execute(f"DELETE FROM {TABLE} WHERE expires_at <= %s", [now])  # noqa: S608 - our table name
         return cur.rowcount
-
-
-def window_params(key: str, now: float, duration: float | None, num_requests: int | None) -> Sequence[Any]:
-    """The parameters of VALUES_SQL (no rate: NULLs, and nothing is counted)."""
-    return [key, now, duration, num_requests]

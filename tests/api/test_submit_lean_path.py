@@ -541,23 +541,27 @@ def test_concurrent_submissions_of_one_user_never_exceed_the_window(make_user, m
 
 
 def test_expired_windows_are_deleted_by_beat(make_user, token_client, binary_q, monkeypatch):
+    """Beat's task deletes a window whose newest request left it (a user whose last submission was
+    two minutes ago, on the throttle's clock) and keeps one still in use."""
     import time
+
+    from rest_framework.throttling import SimpleRateThrottle
 
     from forecasts.tasks import throttle_windows_expire
 
-    user = make_user()
-    assert token_client(user).post(_url(binary_q), {"probability": 0.5}, format="json").status_code == 201
-    key = f"throttle_forecast_{user.pk}"
+    old, recent = make_user(), make_user()
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: time.time() - 120)
+    assert token_client(old).post(_url(binary_q), {"probability": 0.5}, format="json").status_code == 201
+    monkeypatch.undo()
+    assert token_client(recent).post(_url(binary_q), {"probability": 0.5}, format="json").status_code == 201
 
-    def held() -> int:
+    def held(user) -> int:
         with connection.cursor() as cur:
-            cur.execute("SELECT count(*) FROM forecasts_submission_window WHERE key = %s", [key])
+            cur.execute(
+                "SELECT count(*) FROM forecasts_submission_window WHERE key = %s", [f"throttle_forecast_{user.pk}"]
+            )
             return cur.fetchone()[0]
 
-    assert held() == 1
-    throttle_windows_expire.apply().get()
-    assert held() == 1  # still within its window
-    later = time.time() + 61
-    monkeypatch.setattr(time, "time", lambda: later)
+    assert (held(old), held(recent)) == (1, 1)
     assert throttle_windows_expire.apply().get() >= 1
-    assert held() == 0
+    assert (held(old), held(recent)) == (0, 1)
